@@ -1,0 +1,30 @@
+"""Run every benchmark in ``bench/``: ``python -m bench`` (or ``make bench``).
+
+Each ``bench/bench_*.py`` module has a ``main()`` that measures our code and a named peer in the same
+run and prints their ratio. Pass module names to run only some: ``python -m bench store synth``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    here = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    if argv:
+        names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
+    for name in names:
+        print(f"== {name}", flush=True)
+        start = time.perf_counter()
+        importlib.import_module(f"bench.{name}").main()
+        print(f"   ({time.perf_counter() - start:.1f}s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

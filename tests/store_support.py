@@ -1,0 +1,129 @@
+"""Shared helpers of the store tests and of the crash-test child process (not a test module)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from toolkit.instrument.model import (
+    Choice,
+    ChoiceList,
+    GridItem,
+    Page,
+    Question,
+    Settings,
+    Survey,
+    Text,
+)
+
+SUBJECTS = (
+    {"id": "wuye", "label_zh": "物业公司", "label_en": "Property management"},
+    {"id": "juweihui", "label_zh": "居委会", "label_en": "Residents' committee"},
+)
+
+
+def make_survey(version: str = "1", *, anonymous: bool = True, extra_item: bool = False) -> Survey:
+    """A small evaluation ballot built directly from the model (no YAML)."""
+    satisfaction = ChoiceList(
+        "satisfaction",
+        (
+            Choice("satisfied", Text("满意", "Satisfied"), 100.0),
+            Choice("basically_satisfied", Text("基本满意", "Basically satisfied"), 60.0),
+            Choice("dissatisfied", Text("不满意", "Dissatisfied"), 0.0),
+        ),
+        ordered=True,
+    )
+    roles = ChoiceList(
+        "roles",
+        (
+            Choice("resident_rep", Text("居民代表", "Resident representative")),
+            Choice("party_member", Text("党员", "Party member")),
+            Choice("other", Text("其他", "Other")),
+        ),
+    )
+    issues = ChoiceList(
+        "issues",
+        (
+            Choice("attitude_issue", Text("工作态度", "Attitude")),
+            Choice("slow_response", Text("响应慢", "Slow response")),
+            Choice("other", Text("其他", "Other")),
+        ),
+    )
+    items = [
+        GridItem("attitude", Text("工作态度", "Attitude"), allow_dont_know=True),
+        GridItem("overall", Text("总体评价", "Overall")),
+    ]
+    if extra_item:
+        items.insert(
+            1, GridItem("efficiency", Text("办事效率", "Efficiency"), allow_dont_know=True)
+        )
+    ratings = Question(
+        "ratings",
+        "grid",
+        Text("请评价", "Please rate"),
+        required=True,
+        choices="satisfaction",
+        items=tuple(items),
+        per_subject=True,
+    )
+    pages = (
+        Page("ratings", Text("评价", "Ratings"), (ratings,)),
+        Page(
+            "more",
+            Text("其他", "More"),
+            (
+                Question(
+                    "rectify", "multiple", Text("需要整改的问题", "To rectify"), choices="issues"
+                ),
+                Question("comments", "text", Text("意见和建议", "Comments")),
+                Question("role", "single", Text("身份", "Role"), choices="roles"),
+                Question(
+                    "building",
+                    "integer",
+                    Text("楼号", "Building"),
+                    constraint=". >= 1 and . <= 200",
+                ),
+                Question("score", "decimal", Text("总分", "Score")),
+            ),
+        ),
+    )
+    settings = Settings(
+        "evaltest", version, Text("测评表", "Ballot"), anonymous=anonymous, kind="evaluation"
+    )
+    return Survey(settings, pages, {"satisfaction": satisfaction, "roles": roles, "issues": issues})
+
+
+def good_answers(i: int = 0, subjects: tuple[str, ...] = ("wuye", "juweihui")) -> dict[str, Any]:
+    """A valid ballot; ``i`` varies the values deterministically."""
+    scale = ("satisfied", "basically_satisfied", "dissatisfied")
+    answers: dict[str, Any] = {}
+    for k, subject in enumerate(subjects):
+        answers[f"{subject}__attitude"] = scale[(i + k) % 3] if i % 4 else "dont_know"
+        answers[f"{subject}__overall"] = scale[(i + 2 * k) % 3]
+    answers["building"] = 1 + i % 12
+    if i % 2 and i % 3:
+        answers["rectify"] = ["slow_response", "other"] if i % 5 == 0 else ["slow_response"]
+    return answers
+
+
+def setup_meeting(store: Any, meeting_id: str = "m1", **kwargs: Any) -> Any:
+    """Add the test instrument and an open evaluation meeting with the two usual subjects."""
+    survey = kwargs.pop("survey", None) or make_survey()
+    store.add_instrument(survey)
+    options: dict[str, Any] = {
+        "kind": "evaluation",
+        "title": "2026年一季度评议会",
+        "instrument": survey.id,
+        "instrument_version": survey.version,
+        "subjects": SUBJECTS,
+        "community": "五里桥一居",
+        "street": "五里桥街道",
+        "district": "黄浦区",
+        "date": "2026-03-01",
+    }
+    options.update(kwargs)
+    return store.create_meeting(meeting_id, **options)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,303 @@
+"""Tests of toolkit.analysis.agreement.
+
+Sources of truth:
+- Krippendorff, K. (2011). Computing Krippendorff's Alpha-Reliability. Annenberg School for
+  Communication Departmental Papers 43: example A (binary, 2 observers, alpha = 0.095), example B
+  (nominal, 2 observers, alpha = 0.692), example C (4 observers, missing data: nominal 0.743, ordinal
+  0.815, interval 0.849, ratio 0.797); and the `krippendorff` PyPI package (0.9) to 1e-12.
+- psych::ICC(lmer = FALSE) (tests/reference/agreement.R -> agreement.json) and Shrout & Fleiss
+  (1979), Table 4: .17 .29 .71 .44 .62 .91 for the Table 2 data.
+- irr::kappam.fleiss and irr::kendall(correct = TRUE), written out in R from irr's source (irr is not
+  a Debian package), and the Fleiss' kappa example on Wikipedia (10 subjects, 14 raters: 0.210).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
+from toolkit.errors import DataError, ParameterError
+
+REF = json.loads((Path(__file__).parent / "reference" / "agreement.json").read_text("utf-8"))
+NAN = np.nan
+LEVELS = ["不满意", "基本满意", "满意"]
+
+EXAMPLE_C = pd.DataFrame(
+    {
+        "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN],
+        "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3],
+        "C": [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN],
+        "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN],
+    }
+)
+
+
+def _alpha(data: pd.DataFrame, **kw: object) -> float:
+    return float(krippendorff_alpha(data, n_boot=0, **kw)["estimate"].iloc[0])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("level", "published"),
+    [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
+)
+def test_alpha_krippendorff_2011_example_c(level: str, published: float) -> None:
+    value = _alpha(EXAMPLE_C, level=level)
+    assert round(value, 3) == published
+    peer = krippendorff.alpha(EXAMPLE_C.to_numpy().T, level_of_measurement=level)
+    assert value == pytest.approx(peer, rel=1e-12)
+    res = krippendorff_alpha(EXAMPLE_C, level=level, n_boot=0)
+    assert res["n"].iloc[0] == 40  # pairable values (unit 12 has one rating)
+    assert res["n_units"].iloc[0] == 11
+
+
+def test_alpha_krippendorff_2011_examples_a_and_b() -> None:
+    binary = pd.DataFrame(
+        {"A": [0, 1, 0, 0, 0, 0, 0, 0, 1, 0], "B": [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]}
+    )
+    assert round(_alpha(binary), 3) == 0.095
+    letters = pd.DataFrame({"A": list("aabbdcccedda"), "B": list("babbbccceddd")})
+    assert round(_alpha(letters), 3) == 0.692
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_matches_krippendorff_package(level: str) -> None:
+    rng = np.random.default_rng(11)
+    x = rng.integers(1, 6, (150, 7)).astype(float)
+    x[rng.random(x.shape) < 0.25] = NAN
+    x[:5] = NAN  # unpairable units
+    x[5, :] = [1, NAN, NAN, NAN, NAN, NAN, 2]
+    value = _alpha(pd.DataFrame(x), level=level)
+    assert value == pytest.approx(krippendorff.alpha(x.T, level_of_measurement=level), rel=1e-12)
+
+
+def test_alpha_non_integer_values() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(5, 2, (60, 4)).round(2)
+    x[rng.random(x.shape) < 0.1] = NAN
+    for level in ("interval", "ratio", "ordinal"):
+        value = _alpha(pd.DataFrame(np.abs(x)), level=level)
+        peer = krippendorff.alpha(np.abs(x).T, level_of_measurement=level)
+        assert value == pytest.approx(peer, rel=1e-10)
+
+
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_alpha_many_values_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """The per-unit path (many distinct values, no coincidence matrix) gives the same alpha."""
+    from toolkit.analysis import agreement
+
+    rng = np.random.default_rng(8)
+    x = rng.integers(1, 9, (80, 5)).astype(float)
+    x[rng.random(x.shape) < 0.2] = NAN
+    monkeypatch.setattr(agreement, "_SMALL_DOMAIN", 2)
+    if path == "sparse":
+        monkeypatch.setattr(agreement, "_DENSE_CELLS", 10)
+    for level in ("nominal", "ordinal", "interval", "ratio"):
+        res = krippendorff_alpha(pd.DataFrame(x), level=level, n_boot=20)
+        peer = krippendorff.alpha(x.T, level_of_measurement=level)
+        assert res["estimate"].iloc[0] == pytest.approx(peer, rel=1e-10)
+        assert res["ci_low"].iloc[0] < res["ci_high"].iloc[0]
+
+
+def test_alpha_chinese_labels_strings_and_categoricals() -> None:
+    codes = EXAMPLE_C.clip(upper=3)  # three levels: 1 2 3
+    labels = codes.apply(lambda c: c.map({1: "不满意", 2: "基本满意", 3: "满意"}))
+    nominal = _alpha(codes)
+    assert _alpha(labels) == pytest.approx(nominal)
+    ordered = labels.apply(lambda c: pd.Categorical(c, categories=LEVELS, ordered=True))
+    assert _alpha(ordered, level="ordinal") == pytest.approx(_alpha(codes, level="ordinal"))
+    assert _alpha(labels, level="ordinal", levels=LEVELS) == pytest.approx(
+        _alpha(codes, level="ordinal")
+    )
+    # a level never used changes nothing
+    wider = [*LEVELS, "不了解"]
+    assert _alpha(labels, level="ordinal", levels=wider) == pytest.approx(
+        _alpha(codes, level="ordinal")
+    )
+    with pytest.raises(DataError, match="need numeric ratings"):
+        krippendorff_alpha(labels, level="interval")
+    with pytest.raises(DataError, match="not in `levels`"):
+        krippendorff_alpha(labels, levels=["满意"])
+
+
+def test_alpha_bootstrap_interval_is_reproducible_and_brackets() -> None:
+    a = krippendorff_alpha(EXAMPLE_C, level="interval", n_boot=300, seed=1)
+    b = krippendorff_alpha(EXAMPLE_C, level="interval", n_boot=300, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["ci_low"].iloc[0] < a["estimate"].iloc[0] <= a["ci_high"].iloc[0] <= 1
+    assert "ci_low" not in krippendorff_alpha(EXAMPLE_C, n_boot=0).columns
+
+
+def test_alpha_edge_cases() -> None:
+    with pytest.raises(DataError, match="at least 2 raters"):
+        krippendorff_alpha(EXAMPLE_C[["A"]])
+    with pytest.raises(DataError, match="nothing is pairable"):
+        krippendorff_alpha(pd.DataFrame({"a": [1, NAN], "b": [NAN, 2]}))
+    same = krippendorff_alpha(pd.DataFrame({"a": [2, 2, 2], "b": [2, 2, NAN]}))
+    assert np.isnan(same["estimate"].iloc[0])
+    assert "undefined" in same["note"].iloc[0]
+    with pytest.raises(ParameterError, match="`level` must be one of"):
+        krippendorff_alpha(EXAMPLE_C, level="ordinall")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fleiss' kappa
+
+
+def _ballots(key: str) -> pd.DataFrame:
+    rows = [[None if v == "NA" else LEVELS[int(v) - 1] for v in row] for row in REF["fleiss"][key]]
+    return pd.DataFrame(rows, columns=[f"m{i}" for i in range(1, 9)])
+
+
+@pytest.mark.parametrize(("data", "res"), [("data", "res"), ("data_na", "res_na")])
+def test_fleiss_kappa_matches_irr_formulas(data: str, res: str) -> None:
+    ref = REF["fleiss"][res]
+    out = fleiss_kappa(_ballots(data), n_boot=0)
+    assert out["estimate"].iloc[0] == pytest.approx(ref["kappa"], rel=1e-12)
+    assert out["statistic"].iloc[0] == pytest.approx(ref["z"], rel=1e-12)
+    assert out["n"].iloc[0] == ref["n"]
+    if data == "data_na":
+        assert out["note"].iloc[0] == "13 units with missing ratings left out"
+
+
+def test_fleiss_kappa_wikipedia_example() -> None:
+    # https://en.wikipedia.org/wiki/Fleiss%27_kappa#Worked_example: 10 subjects, 14 raters
+    table = [
+        [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+    ]  # fmt: skip
+    wide = pd.DataFrame([np.repeat(np.arange(1, 6), row) for row in table])
+    assert round(fleiss_kappa(wide, n_boot=0)["estimate"].iloc[0], 3) == 0.210
+
+
+def test_fleiss_kappa_edge_cases() -> None:
+    one = fleiss_kappa(pd.DataFrame({"a": ["满意"] * 4, "b": ["满意"] * 4}), n_boot=0)
+    assert np.isnan(one["estimate"].iloc[0])
+    with pytest.raises(DataError, match="no unit is rated by all"):
+        fleiss_kappa(pd.DataFrame({"a": ["x", None], "b": [None, "y"]}))
+    unused = fleiss_kappa(_ballots("data"), levels=[*LEVELS, "不了解"], n_boot=0)
+    assert unused["estimate"].iloc[0] == pytest.approx(REF["fleiss"]["res"]["kappa"])
+    boot = fleiss_kappa(_ballots("data"), n_boot=200)
+    assert boot["ci_low"].iloc[0] < boot["estimate"].iloc[0] < boot["ci_high"].iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Kendall's W
+
+
+def _scores() -> pd.DataFrame:
+    return pd.DataFrame(REF["kendall"]["data"], columns=[f"r{i}" for i in range(1, 6)])
+
+
+def test_kendall_w_matches_irr_formulas() -> None:
+    ref, plain = REF["kendall"]["res"], REF["kendall"]["res_plain"]
+    out = kendall_w(_scores())
+    assert out["estimate"].iloc[0] == pytest.approx(ref["W"], rel=1e-12)
+    assert out["statistic"].iloc[0] == pytest.approx(ref["chisq"], rel=1e-12)
+    assert out["df"].iloc[0] == ref["df"]
+    assert out["p_value"].iloc[0] == pytest.approx(ref["p"], rel=1e-9)
+    assert kendall_w(_scores(), correct=False)["estimate"].iloc[0] == pytest.approx(
+        plain["W"], rel=1e-12
+    )
+
+
+def test_kendall_w_perfect_and_ordinal_labels() -> None:
+    perfect = pd.DataFrame({"a": [1, 2, 3], "b": [10, 20, 30], "c": [5, 6, 7]})
+    assert kendall_w(perfect)["estimate"].iloc[0] == pytest.approx(1.0)
+    labels = pd.DataFrame(
+        {"a": ["不满意", "满意", "基本满意"], "b": ["不满意", "基本满意", "满意"]}
+    )
+    codes = pd.DataFrame({"a": [0, 2, 1], "b": [0, 1, 2]})
+    w = kendall_w(labels, levels=LEVELS)["estimate"].iloc[0]
+    assert w == pytest.approx(kendall_w(codes)["estimate"].iloc[0])
+    flat = kendall_w(pd.DataFrame({"a": [1, 1], "b": [2, 2]}))
+    assert np.isnan(flat["estimate"].iloc[0])
+    with pytest.raises(DataError, match="at least 2 raters"):
+        kendall_w(perfect[["a"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# ICC
+
+
+def _check_icc(out: pd.DataFrame, ref: dict) -> None:
+    assert list(out["type"]) == ref["type"]
+    for ours, theirs in [
+        ("estimate", "ICC"), ("statistic", "F"), ("df1", "df1"), ("df2", "df2"),
+        ("p_value", "p"), ("ci_low", "lower"), ("ci_high", "upper"),
+    ]:  # fmt: skip
+        np.testing.assert_allclose(out[ours], ref[theirs], rtol=1e-9, err_msg=ours)
+
+
+def test_icc_matches_psych() -> None:
+    data = pd.DataFrame(REF["icc"]["data"], columns=[f"r{i}" for i in range(1, 6)])
+    _check_icc(icc(data), REF["icc"]["res"])
+    _check_icc(icc(data, confidence=0.90), REF["icc"]["res90"])
+
+
+def test_icc_shrout_fleiss_table_4() -> None:
+    data = pd.DataFrame(REF["shrout_fleiss"]["data"], columns=["j1", "j2", "j3", "j4"])
+    out = icc(data)
+    _check_icc(out, REF["shrout_fleiss"]["res"])
+    np.testing.assert_array_equal(out["estimate"].round(2), [0.17, 0.29, 0.71, 0.44, 0.62, 0.91])
+
+
+def test_icc_edge_cases() -> None:
+    data = pd.DataFrame(REF["shrout_fleiss"]["data"], columns=["j1", "j2", "j3", "j4"])
+    holes = data.astype(float)
+    holes.loc[6] = [1.0, NAN, 2.0, 3.0]
+    out = icc(holes)
+    assert out["n"].iloc[0] == 6
+    assert out["note"].iloc[0] == "1 units with missing ratings left out"
+    with pytest.raises(DataError, match="need numeric ratings"):
+        icc(data.astype(str))
+    with pytest.raises(DataError, match="at least 2 raters"):
+        icc(data[["j1"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# properties: raters are exchangeable, units too
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(3, 12), st.integers(2, 5)),
+        elements=st.sampled_from([1.0, 2.0, 3.0, 4.0, NAN]),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_swapping_raters_and_units_changes_nothing(x: np.ndarray, rnd) -> None:
+    data = pd.DataFrame(x, columns=[f"r{i}" for i in range(x.shape[1])])
+    cols = list(data.columns)
+    rnd.shuffle(cols)
+    rows = list(range(len(data)))
+    rnd.shuffle(rows)
+    other = data.iloc[rows][cols]
+    for level in ("nominal", "ordinal", "interval", "ratio"):
+        try:
+            a = _alpha(data, level=level)
+        except DataError:
+            continue
+        assert _alpha(other, level=level) == pytest.approx(a, nan_ok=True, abs=1e-12)
+    complete = data.dropna()
+    if len(complete) >= 2:
+        kept = other.dropna()
+        assert fleiss_kappa(kept, n_boot=0)["estimate"].iloc[0] == pytest.approx(
+            fleiss_kappa(complete, n_boot=0)["estimate"].iloc[0], nan_ok=True
+        )
+        assert kendall_w(kept)["estimate"].iloc[0] == pytest.approx(
+            kendall_w(complete)["estimate"].iloc[0], nan_ok=True
+        )
+        a_icc = icc(complete)["estimate"].to_numpy()
+        b_icc = icc(kept)["estimate"].to_numpy()
+        np.testing.assert_allclose(a_icc, b_icc, rtol=1e-9, atol=1e-12)

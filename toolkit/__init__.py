@@ -1,0 +1,1 @@
+"""sanhui: toolkit for the three-meeting system."""

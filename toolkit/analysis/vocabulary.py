@@ -1,0 +1,69 @@
+"""The shared column vocabulary of every analysis result.
+
+Every public function in :mod:`toolkit.analysis` returns a tidy :class:`pandas.DataFrame`: one row per
+estimate (item, group, term, level, ...), identifying columns first, then the columns below, never
+rounded (round only for display). A column that does not apply is left out rather than filled with NaN;
+a column that applies but cannot be computed for one row (an empty group) holds NaN for that row.
+
+======================  ===========================================================================
+column                  meaning
+======================  ===========================================================================
+``item``                the variable (column of the input) the row is about
+``group``/by columns    grouping columns keep their own names (``by="community"`` gives ``community``)
+``subject``             the evaluated party (居委会, 物业, ...) where ballots rate several
+``level``               a response level (满意, 基本满意, ...) for per-level rows
+``term``                a model term (coefficient, threshold ``1|2``, variance component)
+``measure``             which quantity a row holds when a function returns several (``"strict"``)
+``method``              the interval or test method used (``"wilson"``, ``"feldt"``, ``"holm"``)
+``count``               number of cases with the property (numerator of a rate)
+``n``                   number of cases used (denominator of a rate, cases in a group or model)
+``estimate``            the point estimate (a rate in [0, 1], a mean, an alpha, a coefficient)
+``se``                  its standard error
+``ci_low``/``ci_high``  confidence interval bounds at ``confidence``
+``confidence``          the confidence level of the interval (0.95)
+``statistic``           a test statistic (z, chi-square, H, U, F, ...)
+``df``                  degrees of freedom of the statistic (``df1``/``df2`` for F)
+``p_value``             the p-value of the test (two-sided unless ``alternative`` says otherwise)
+``p_adjusted``          a multiplicity-adjusted p-value, method named in ``method``
+``deff``                design effect (survey estimates)
+``odds_ratio``          exp(coefficient) for logistic and ordinal models
+``effect_size``         a named effect size; ``effect_size_name`` says which (``"rank_biserial"``)
+``denominator``         the declared denominator rule of a rate (``"valid"``, ``"members"``)
+``rule``                the decision rule applied (``evaluation_verdict``)
+``verdict``             the outcome of a decision rule (满意 / 基本满意 / 不满意, pass / fail)
+======================  ===========================================================================
+
+Counts are integers; rates and shares are proportions in [0, 1], never percentages.
+
+>>> sorted(COLUMNS)[:3]
+['ci_high', 'ci_low', 'confidence']
+"""
+
+from __future__ import annotations
+
+COLUMNS: dict[str, str] = {
+    "item": "the variable the row is about",
+    "subject": "the evaluated party",
+    "level": "a response level",
+    "term": "a model term",
+    "measure": "which quantity a row holds",
+    "method": "the interval, test or adjustment method",
+    "count": "number of cases with the property",
+    "n": "number of cases used",
+    "estimate": "the point estimate",
+    "se": "standard error of the estimate",
+    "ci_low": "lower confidence bound",
+    "ci_high": "upper confidence bound",
+    "confidence": "confidence level of the interval",
+    "statistic": "test statistic",
+    "df": "degrees of freedom",
+    "p_value": "p-value",
+    "p_adjusted": "multiplicity-adjusted p-value",
+    "deff": "design effect",
+    "odds_ratio": "exp(coefficient)",
+    "effect_size": "a named effect size",
+    "effect_size_name": "which effect size",
+    "denominator": "the declared denominator rule",
+    "rule": "the decision rule applied",
+    "verdict": "the outcome of a decision rule",
+}

@@ -1,0 +1,159 @@
+"""The ``sanhui`` command line.
+
+Commands import what they need when they run, so ``sanhui --help`` is instant and the tablet server
+never loads the analysis stack.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="sanhui",
+    help="三会 sanhui: instruments, tablet ballots, a durable store, analysis and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_DB = "data/sanhui.db"
+
+
+def database_url(database: str | None) -> str:
+    """The store URL: the option, else ``SANHUI_DB``, else the SQLite file ``data/sanhui.db``."""
+    value = database or os.environ.get("SANHUI_DB") or DEFAULT_DB
+    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.echo(str(error), err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Instrument files (YAML or XLSForm).")],
+) -> None:
+    """Check instruments; print every problem with its file, line and fix."""
+    from toolkit.instrument.loader import validate_files
+
+    raise typer.Exit(code=validate_files(files))
+
+
+@app.command()
+def demo(
+    database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic generator.")] = 17,
+    rebuild: Annotated[
+        bool, typer.Option(help="Delete the SQLite demo file first and build it again.")
+    ] = False,
+) -> None:
+    """Build the synthetic demo database (if missing) and print a summary of its meetings."""
+    from toolkit.demo import build_demo, summary_text
+    from toolkit.errors import ToolkitError
+    from toolkit.store import Store
+
+    url = database_url(database)
+    try:
+        if rebuild:
+            _delete_sqlite(url)
+        with Store.open(url) as store:
+            built = build_demo(store, seed=seed)
+            typer.echo(summary_text(store, built=built, url=url))
+    except ToolkitError as error:
+        raise _fail(error) from error
+
+
+def _only_open_meeting(store: Any) -> str:
+    """The one open meeting of the store, or a clear error naming the candidates."""
+    from toolkit.errors import StoreError
+
+    meetings = store.meetings()
+    open_ones = meetings[meetings["status"] == "open"]["meeting_id"].tolist()
+    if len(open_ones) == 1:
+        return str(open_ones[0])
+    listed = ", ".join(open_ones) if open_ones else "none"
+    raise StoreError(
+        f"name the meeting to serve with `sanhui serve --meeting ID` (open meetings: {listed})."
+    )
+
+
+def _delete_sqlite(url: str) -> None:
+    from toolkit.errors import ParameterError
+
+    if not url.startswith("sqlite:///"):
+        raise ParameterError(
+            "`--rebuild` deletes a SQLite demo file; for another database drop its tables yourself."
+        )
+    path = Path(url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@app.command()
+def serve(
+    meeting: Annotated[
+        str | None, typer.Option(help="Meeting id to collect for (default: the demo's open one).")
+    ] = None,
+    database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (all interfaces by default).")] = (
+        "0.0.0.0"
+    ),
+    port: Annotated[int, typer.Option(help="Fixed port the tablets use.")] = 8866,
+    access_code: Annotated[
+        str | None, typer.Option(help="Staff access code for sign-in and board (default: random).")
+    ] = None,
+    pool: Annotated[int, typer.Option(help="Preheated form kernels kept ready.")] = 4,
+    demo_if_missing: Annotated[
+        bool, typer.Option(help="Build the demo database first when the store is empty.")
+    ] = False,
+) -> None:
+    """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
+    from toolkit.collect.server import plan_serve, run_serve
+    from toolkit.errors import ToolkitError
+    from toolkit.store import Store
+
+    url = database_url(database)
+    root = Path(__file__).resolve().parents[1]
+    try:
+        with Store.open(url) as store:
+            if demo_if_missing:
+                from toolkit.demo import LIVE_MEETING, build_demo
+
+                build_demo(store)
+                meeting = meeting or LIVE_MEETING
+            if meeting is None:
+                meeting = _only_open_meeting(store)
+            record = store.meeting(meeting)
+            if record.status != "open":
+                raise _fail(
+                    ValueError(
+                        f"meeting `{meeting}` is closed; reopen it or serve an open meeting."
+                    )
+                )
+        plan = plan_serve(
+            meeting=meeting,
+            database=url,
+            notebooks_dir=root / "notebooks",
+            runtime_dir=root / "data" / "serve",
+            host=host,
+            port=port,
+            access_code=access_code,
+            pool_size=pool,
+        )
+    except ToolkitError as error:
+        raise _fail(error) from error
+    raise typer.Exit(code=run_serve(plan))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,794 @@
+"""The tablet form: any instrument as a touch-first ipywidgets form, one page per group.
+
+:class:`SurveyForm` walks a resident through the pages of a :class:`~toolkit.instrument.model.Survey`
+(per-subject rating grids repeat once per evaluated subject), evaluates skip logic live, checks required
+answers and constraints on *Next* and *Submit* (messages from the instrument, in the current language,
+shown at the question), shows a review page, stores the ballot once however often *Submit* is tapped,
+thanks the resident, and then resets completely for the next one (kiosk use).
+
+Every screen is rebuilt from the respondent's state, so after a reset no widget of the previous
+respondent survives: the old widgets are closed and nothing of their answers remains in the tree.
+
+Drafts are saved on every answer (keyed by device and submission UUID) and restored when the same device
+reconnects; the kernel writes "已保存 ✓" after each save.
+
+The form talks to the store through the small :class:`FormBackend` protocol, so tests can also use an
+in-memory backend. It never imports scipy, statsmodels or matplotlib.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid as uuidlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import ipywidgets as w
+
+from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad
+from toolkit.collect.i18n import t
+from toolkit.collect.style import CSS
+from toolkit.errors import AnswerError, ConflictError, Problem, ToolkitError
+from toolkit.instrument.answers import check_answers, clean_answers, is_relevant
+from toolkit.instrument.model import DONT_KNOW, Page, Question, Survey, Text
+
+__all__ = ["FormBackend", "FormPage", "Subject", "SurveyForm"]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An evaluated party of a meeting (居委会, 物业, ...): meeting data, not instrument data."""
+
+    id: str
+    label: Text
+
+
+class FormBackend(Protocol):
+    """What the form needs from a store (:class:`toolkit.store.Store` provides it)."""
+
+    def submit_ballot(
+        self,
+        *,
+        submission_id: str,
+        meeting_id: str,
+        answers: Mapping[str, Any],
+        device: str | None,
+        started_at: dt.datetime,
+        submitted_at: dt.datetime,
+        paradata: Mapping[str, Any],
+        ballot_code: str | None,
+    ) -> str: ...
+
+    def save_draft(
+        self, *, device: str, submission_id: str, meeting_id: str, state: Mapping[str, Any]
+    ) -> None: ...
+
+    def load_draft(self, *, device: str, meeting_id: str) -> dict[str, Any] | None: ...
+
+    def discard_draft(self, *, device: str, meeting_id: str) -> None: ...
+
+    def ballot_code_usable(self, *, meeting_id: str, code: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """One screen of questions: an instrument page, or one subject's copy of a per-subject page."""
+
+    page: Page
+    questions: tuple[Question, ...]
+    subject: Subject | None = None
+
+    @property
+    def key(self) -> str:
+        return self.page.id if self.subject is None else f"{self.page.id}__{self.subject.id}"
+
+
+def form_pages(survey: Survey, subjects: Sequence[Subject]) -> tuple[FormPage, ...]:
+    """The screens of a survey: a page holding a per-subject grid repeats for every subject
+    (its other questions are asked once, on the first copy)."""
+    pages: list[FormPage] = []
+    for page in survey.pages:
+        if not any(q.per_subject for q in page.questions):
+            pages.append(FormPage(page, page.questions))
+            continue
+        for index, subject in enumerate(subjects):
+            questions = tuple(q for q in page.questions if q.per_subject or index == 0)
+            pages.append(FormPage(page, questions, subject))
+    return tuple(pages)
+
+
+@dataclass
+class _Respondent:
+    """Everything about the resident now holding the tablet; replaced whole on reset."""
+
+    submission_id: str
+    started_at: dt.datetime
+    answers: dict[str, Any] = field(default_factory=dict)
+    screen: str = "page"  # "code", "page", "review", "thanks"
+    page_index: int = 0
+    page_seconds: dict[str, float] = field(default_factory=dict)
+    entered: float = 0.0
+    ballot_code: str | None = None
+    stored: bool = False
+
+
+class SurveyForm:
+    """A touch-first form for any instrument, with skip logic, validation, review and reset.
+
+    Parameters
+    ----------
+    survey : Survey
+        The instrument.
+    store : FormBackend, optional
+        Where ballots and drafts go (a :class:`toolkit.store.Store`); without one the form only
+        collects (useful in a notebook preview).
+    meeting : str, optional
+        The meeting id the ballots belong to.
+    subjects : sequence of Subject
+        The evaluated subjects (meeting data) for per-subject grids.
+    language : {"zh", "en"}
+        Starting language; residents can switch.
+    device : str, optional
+        The tablet's label (from the URL, ``?device=A3``), recorded as paradata and keying drafts.
+    ballot_codes : bool
+        Ask for a one-time ballot code before the first page.
+    clock, timer : callables
+        Injected for tests: wall-clock ``datetime`` and a monotonic seconds counter.
+
+    Examples
+    --------
+    >>> from toolkit.instrument.model import Choice, ChoiceList, Settings
+    >>> yes_no = ChoiceList("yn", (Choice("yes", Text("是", "Yes")), Choice("no", Text("否", "No"))))
+    >>> q = Question("agree", "single", Text("您同意吗？", "Do you agree?"), choices="yn", required=True)
+    >>> survey = Survey(Settings("s", "1", Text("示例")), (Page("p", Text("第一页"), (q,)),), {"yn": yes_no})
+    >>> form = SurveyForm(survey)
+    >>> form.next()                       # required and unanswered: the page does not advance
+    False
+    >>> form.messages["agree"]
+    '此题必答'
+    >>> form.set_answer("agree", "yes")
+    >>> form.next(), form.screen          # the last page leads to the review page
+    (True, 'review')
+    """
+
+    def __init__(
+        self,
+        survey: Survey,
+        *,
+        store: FormBackend | None = None,
+        meeting: str | None = None,
+        subjects: Sequence[Subject] = (),
+        language: str = "zh",
+        device: str | None = None,
+        ballot_codes: bool = False,
+        clock: Callable[[], dt.datetime] | None = None,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.survey = survey
+        self.store = store
+        self.meeting = meeting
+        self.subjects = tuple(subjects)
+        self.language = language
+        self.device = device
+        self.ballot_codes = ballot_codes
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._timer = timer
+        self.pages = form_pages(survey, self.subjects)
+        self.large_text = False
+        self.messages: dict[str, str] = {}
+        self.status = ""
+        self.status_failed = False
+        self.notice = ""
+        self.root = w.VBox(layout=w.Layout(width="100%"))
+        self.root.add_class("sh-root")
+        self._style = w.HTML(CSS)
+        self._body: list[w.Widget] = []
+        self.controls: dict[str, w.Widget] = {}
+        self.buttons: dict[str, w.Button] = {}
+        self._question_boxes: dict[str, tuple[Question, w.Box]] = {}
+        self.respondent = self._new_respondent()
+        self._restore_draft()
+        self.render()
+
+    # ----------------------------------------------------------------------------- state
+    def _new_respondent(self) -> _Respondent:
+        return _Respondent(
+            submission_id=str(uuidlib.uuid4()),
+            started_at=self._clock(),
+            screen="code" if self.ballot_codes else "page",
+            entered=self._timer(),
+        )
+
+    @property
+    def screen(self) -> str:
+        """The current screen: ``"code"``, ``"page"``, ``"review"`` or ``"thanks"``."""
+        return self.respondent.screen
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The current respondent's answers (a copy), as the store will receive them."""
+        return dict(self.respondent.answers)
+
+    @property
+    def subject_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.subjects)
+
+    def visible_pages(self) -> list[int]:
+        """Indices of the pages whose page-level relevance holds now."""
+        visible = []
+        for index, form_page in enumerate(self.pages):
+            page = form_page.page
+            if page.relevant is None or self._relevant_page(page):
+                visible.append(index)
+        return visible
+
+    def _relevant_page(self, page: Page) -> bool:
+        questions = [q for q in page.questions if q.type != "note"] or list(page.questions)
+        if not questions:
+            return True
+        return any(is_relevant(self.survey, q, self.respondent.answers) for q in questions)
+
+    def relevant(self, question: Question) -> bool:
+        """Whether a question is shown now (its own and its page's relevance)."""
+        return is_relevant(self.survey, question, self.respondent.answers)
+
+    def set_answer(self, variable: str, value: Any) -> None:
+        """Record one answer (``None``, ``""`` or ``[]`` clears it), save the draft, re-render
+        what skip logic changes."""
+        answers = self.respondent.answers
+        if value is None or value == "" or value == []:
+            answers.pop(variable, None)
+        else:
+            answers[variable] = value
+        self.messages.pop(variable, None)
+        self._save_draft()
+        self._refresh_relevance()
+
+    # ----------------------------------------------------------------------------- navigation
+    def _leave_page(self) -> None:
+        r = self.respondent
+        if r.screen == "page":
+            key = self.pages[r.page_index].key
+            r.page_seconds[key] = r.page_seconds.get(key, 0.0) + self._timer() - r.entered
+        r.entered = self._timer()
+
+    def _page_problems(self, index: int) -> list[Problem]:
+        form_page = self.pages[index]
+        names = self._page_variables(form_page)
+        problems = check_answers(
+            self.survey,
+            clean_answers(self.survey, self.respondent.answers, subjects=self.subject_ids),
+            subjects=self.subject_ids,
+            language=self.language,
+        )
+        return [p for p in problems if p.field in names]
+
+    def _page_variables(self, form_page: FormPage) -> set[str]:
+        names: set[str] = set()
+        for q in form_page.questions:
+            if q.type == "grid":
+                prefix = f"{form_page.subject.id}__" if q.per_subject and form_page.subject else ""
+                names |= {prefix + item.id for item in q.items}
+            elif q.type != "note":
+                names.add(q.id)
+        return names
+
+    def _show_problems(self, problems: Sequence[Problem]) -> None:
+        self.messages = {}
+        for p in problems:
+            if p.field and p.field not in self.messages:
+                self.messages[p.field] = p.message
+
+    def next(self) -> bool:
+        """Check the current page; advance (to the review page after the last) if it passes."""
+        r = self.respondent
+        if r.screen != "page":
+            return False
+        problems = self._page_problems(r.page_index)
+        if problems:
+            self._show_problems(problems)
+            self.render()
+            return False
+        self.messages = {}
+        self._leave_page()
+        later = [i for i in self.visible_pages() if i > r.page_index]
+        if later:
+            r.page_index = later[0]
+        else:
+            r.screen = "review"
+        self._save_draft()
+        self.render()
+        return True
+
+    def back(self) -> None:
+        """Go to the previous shown page (from the review page, to the last page)."""
+        r = self.respondent
+        self._leave_page()
+        visible = self.visible_pages()
+        if r.screen == "review":
+            r.screen = "page"
+            r.page_index = visible[-1] if visible else 0
+        elif r.screen == "page":
+            earlier = [i for i in visible if i < r.page_index]
+            if earlier:
+                r.page_index = earlier[-1]
+        self.messages = {}
+        self.render()
+
+    def go_to(self, index: int) -> None:
+        """Jump to a page (the review page's "修改" buttons)."""
+        self._leave_page()
+        self.respondent.screen = "page"
+        self.respondent.page_index = index
+        self.messages = {}
+        self.render()
+
+    def enter_code(self, code: str) -> bool:
+        """Check a one-time ballot code and start the ballot if it can be used."""
+        code = code.strip().upper()
+        usable = bool(code) and (
+            self.store is None
+            or self.meeting is None
+            or self.store.ballot_code_usable(meeting_id=self.meeting, code=code)
+        )
+        if not usable:
+            self.notice = t("code_invalid", self.language)
+            self.render()
+            return False
+        self.respondent.ballot_code = code
+        self.respondent.screen = "page"
+        self.respondent.entered = self._timer()
+        self.notice = ""
+        self.render()
+        return True
+
+    def submit(self) -> bool:
+        """Check every page and store the ballot once; a second tap changes nothing."""
+        r = self.respondent
+        if r.stored:
+            return True
+        if r.screen not in ("review", "page"):
+            return False
+        self._leave_page()
+        answers = clean_answers(self.survey, r.answers, subjects=self.subject_ids)
+        problems = check_answers(
+            self.survey, answers, subjects=self.subject_ids, language=self.language
+        )
+        if problems:
+            first = self._first_page_with(problems)
+            self._show_problems(problems)
+            r.screen, r.page_index = "page", first
+            self.notice = t("rejected", self.language)
+            self.render()
+            return False
+        if self.store is not None and self.meeting is not None:
+            try:
+                self.store.submit_ballot(
+                    submission_id=r.submission_id,
+                    meeting_id=self.meeting,
+                    answers=answers,
+                    device=self.device,
+                    started_at=r.started_at,
+                    submitted_at=self._clock(),
+                    paradata={"page_seconds": dict(r.page_seconds), "language": self.language},
+                    ballot_code=r.ballot_code,
+                )
+            except AnswerError as error:
+                self._show_problems(error.problems)
+                self.notice = t("rejected", self.language)
+                self.render()
+                return False
+            except ConflictError:
+                # same UUID, other answers: never overwrite; start a fresh ballot id for a retry
+                r.submission_id = str(uuidlib.uuid4())
+                self.notice = t("submit_failed", self.language)
+                self.render()
+                return False
+            except (ToolkitError, OSError, Exception):  # database locked, disk full, ...
+                self.notice = t("submit_failed", self.language)
+                self.status, self.status_failed = t("save_failed", self.language), True
+                self.render()
+                return False
+            self._discard_draft()
+        r.stored = True
+        r.screen = "thanks"
+        self.notice = ""
+        self.render()
+        return True
+
+    def _first_page_with(self, problems: Sequence[Problem]) -> int:
+        fields = {p.field for p in problems}
+        for index in self.visible_pages():
+            if self._page_variables(self.pages[index]) & fields:
+                return index
+        return self.respondent.page_index
+
+    def reset(self) -> None:
+        """Forget the respondent entirely and show a fresh first page (kiosk use)."""
+        self.respondent = self._new_respondent()
+        self.messages, self.notice, self.status = {}, "", ""
+        self.status_failed = False
+        self.render()
+
+    def set_language(self, language: str) -> None:
+        """Switch between Chinese and English; answers stay."""
+        self.language = language
+        self.render()
+
+    def toggle_large_text(self) -> None:
+        """The 大字 toggle."""
+        self.large_text = not self.large_text
+        if self.large_text:
+            self.root.add_class("sh-large")
+        else:
+            self.root.remove_class("sh-large")
+
+    # ----------------------------------------------------------------------------- drafts
+    def _draft_state(self) -> dict[str, Any]:
+        r = self.respondent
+        return {
+            "answers": r.answers,
+            "screen": r.screen,
+            "page_index": r.page_index,
+            "page_seconds": r.page_seconds,
+            "started_at": r.started_at.isoformat(),
+            "ballot_code": r.ballot_code,
+        }
+
+    def _save_draft(self) -> None:
+        if self.store is None or self.device is None or self.meeting is None:
+            return
+        try:
+            self.store.save_draft(
+                device=self.device,
+                submission_id=self.respondent.submission_id,
+                meeting_id=self.meeting,
+                state=self._draft_state(),
+            )
+        except Exception:  # a failed draft save must not lose the answer on screen
+            self.status, self.status_failed = t("save_failed", self.language), True
+        else:
+            self.status, self.status_failed = t("saved", self.language), False
+        self._update_status()
+
+    def _restore_draft(self) -> None:
+        if self.store is None or self.device is None or self.meeting is None:
+            return
+        draft = self.store.load_draft(device=self.device, meeting_id=self.meeting)
+        if not draft:
+            return
+        state = draft.get("state", {})
+        r = self.respondent
+        r.submission_id = str(draft.get("submission_id", r.submission_id))
+        r.answers = dict(state.get("answers", {}))
+        r.page_seconds = dict(state.get("page_seconds", {}))
+        r.ballot_code = state.get("ballot_code")
+        screen = state.get("screen", "page")
+        r.screen = screen if screen in ("page", "review") else "page"
+        if r.ballot_code is None and self.ballot_codes:
+            r.screen = "code"
+        index = int(state.get("page_index", 0))
+        r.page_index = index if 0 <= index < len(self.pages) else 0
+        started = state.get("started_at")
+        if started:
+            r.started_at = dt.datetime.fromisoformat(started)
+        self.notice = t("restored", self.language)
+
+    def _discard_draft(self) -> None:
+        if self.store is None or self.device is None or self.meeting is None:
+            return
+        # the ballot is stored; a stale draft is harmless and replaced by the next respondent's
+        with contextlib.suppress(Exception):
+            self.store.discard_draft(device=self.device, meeting_id=self.meeting)
+
+    # ----------------------------------------------------------------------------- rendering
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.root)
+
+    def render(self) -> None:
+        """Rebuild the current screen from the respondent's state (old widgets are closed)."""
+        old = self._body
+        self.controls, self.buttons, self._question_boxes = {}, {}, {}
+        screen = self.respondent.screen
+        if screen == "code":
+            body = self._render_code()
+        elif screen == "review":
+            body = self._render_review()
+        elif screen == "thanks":
+            body = self._render_thanks()
+        else:
+            body = self._render_page()
+        self._body = [self._render_toolbar(), *body]
+        self.root.children = [self._style, *self._body]
+        for widget in old:
+            _close_tree(widget)
+
+    def _render_toolbar(self) -> w.Widget:
+        lang = w.Button(description=t("language", self.language))
+        lang.add_class("sh-small-button")
+        lang.on_click(lambda _b: self.set_language("en" if self.language == "zh" else "zh"))
+        large = w.Button(description=t("large_text", self.language))
+        large.add_class("sh-small-button")
+        large.on_click(lambda _b: self.toggle_large_text())
+        self.buttons["language"], self.buttons["large_text"] = lang, large
+        self._status_widget = w.HTML()
+        self._update_status()
+        title = w.HTML(
+            f'<div class="sh-title">{_escape(self.survey.settings.title.get(self.language))}</div>'
+        )
+        bar = w.HBox(
+            [title, self._status_widget, large, lang],
+            layout=w.Layout(
+                justify_content="space-between", align_items="center", flex_flow="row wrap"
+            ),
+        )
+        return bar
+
+    def _update_status(self) -> None:
+        widget = getattr(self, "_status_widget", None)
+        if widget is None:
+            return
+        cls = "sh-status sh-failed" if self.status_failed else "sh-status"
+        widget.value = f'<span class="{cls}">{_escape(self.status)}</span>' if self.status else ""
+
+    def _notice_widget(self) -> list[w.Widget]:
+        if not self.notice:
+            return []
+        return [w.HTML(f'<div class="sh-error">{_escape(self.notice)}</div>')]
+
+    def _render_code(self) -> list[w.Widget]:
+        heading = w.HTML(f'<div class="sh-title">{_escape(t("code_title", self.language))}</div>')
+        pad = NumberPad(
+            clear_label=t("clear", self.language), delete_label=t("delete", self.language)
+        )
+        start = w.Button(description=t("code_start", self.language))
+        start.add_class("sh-primary")
+        start.add_class("sh-nav")
+        start.on_click(lambda _b: self.enter_code(pad.text))
+        self.controls["ballot_code"], self.buttons["start"] = pad, start
+        return [heading, *self._notice_widget(), pad, start]
+
+    def _render_page(self) -> list[w.Widget]:
+        r = self.respondent
+        visible = self.visible_pages()
+        if r.page_index not in visible and visible:
+            later = [i for i in visible if i >= r.page_index]
+            r.page_index = later[0] if later else visible[-1]
+        form_page = self.pages[r.page_index]
+        position = visible.index(r.page_index) + 1 if r.page_index in visible else 1
+        title = form_page.page.title.get(self.language)
+        if form_page.subject is not None:
+            title = t(
+                "subject_page",
+                self.language,
+                title=title,
+                subject=form_page.subject.label.get(self.language),
+            )
+        header = w.HTML(
+            f'<div class="sh-title">{_escape(title)}</div>'
+            f'<div class="sh-progress">{_escape(t("progress", self.language, page=position, pages=len(visible)))}</div>'
+        )
+        questions = [self._render_question(q, form_page) for q in form_page.questions]
+        back = w.Button(description=t("back", self.language), disabled=position == 1)
+        back.add_class("sh-nav")
+        back.on_click(lambda _b: self.back())
+        is_last = position == len(visible)
+        forward = w.Button(description=t("review" if is_last else "next", self.language))
+        forward.add_class("sh-nav")
+        forward.add_class("sh-primary")
+        forward.on_click(lambda _b: self.next())
+        self.buttons["back"], self.buttons["next"] = back, forward
+        nav = w.HBox([back, forward], layout=w.Layout(justify_content="space-between"))
+        return [header, *self._notice_widget(), *questions, nav]
+
+    def _refresh_relevance(self) -> None:
+        for question, box in getattr(self, "_question_boxes", {}).values():
+            box.layout.display = None if self.relevant(question) else "none"
+
+    def _render_question(self, q: Question, form_page: FormPage) -> w.Widget:
+        lang = self.language
+        mark = " *" if q.required and q.type != "note" else ""
+        parts: list[w.Widget] = [
+            w.HTML(f'<div class="sh-label">{_escape(q.label.get(lang))}{mark}</div>')
+        ]
+        if q.hint is not None:
+            parts.append(w.HTML(f'<div class="sh-hint">{_escape(q.hint.get(lang))}</div>'))
+        answers = self.respondent.answers
+        if q.type == "grid":
+            prefix = f"{form_page.subject.id}__" if q.per_subject and form_page.subject else ""
+            scale = self.survey.scale(q)
+            for item in q.items:
+                name = prefix + item.id
+                options = [(c.value, c.label.get(lang)) for c in scale.choices]
+                if item.allow_dont_know:
+                    options.append((DONT_KNOW, scale.dont_know_label.get(lang)))
+                group = ChoiceGroup(options, value=answers.get(name), on_change=self._setter(name))
+                self.controls[name] = group
+                label = w.HTML(f'<div class="sh-grid-item">{_escape(item.label.get(lang))}</div>')
+                label.add_class("sh-grid-item")
+                row = w.HBox([label, group])
+                row.add_class("sh-grid-row")
+                parts.append(row)
+                parts.append(self._message(name))
+        elif q.type == "note":
+            pass
+        else:
+            parts.append(self._control(q))
+            parts.append(self._message(q.id))
+        box = w.VBox(parts)
+        box.add_class("sh-question")
+        self._question_boxes[q.id if not q.per_subject else f"{q.id}@{form_page.key}"] = (q, box)
+        box.layout.display = None if self.relevant(q) else "none"
+        return box
+
+    def _setter(self, name: str) -> Callable[[Any], None]:
+        return lambda value: self.set_answer(name, value)
+
+    def _message(self, name: str) -> w.Widget:
+        text = self.messages.get(name, "")
+        return w.HTML(f'<div class="sh-error">{_escape(text)}</div>' if text else "")
+
+    def _control(self, q: Question) -> w.Widget:
+        lang = self.language
+        value = self.respondent.answers.get(q.id)
+        control: w.Widget
+        if q.type == "single":
+            options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
+            control = ChoiceGroup(
+                options, value=value, on_change=lambda v: self.set_answer(q.id, v)
+            )
+        elif q.type == "multiple":
+            options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
+            control = MultiChoice(
+                options, value=value or (), on_change=lambda v: self.set_answer(q.id, v)
+            )
+        elif q.type in ("integer", "decimal"):
+            control = NumberPad(
+                text="" if value is None else str(value),
+                decimal=q.type == "decimal",
+                clear_label=t("clear", lang),
+                delete_label=t("delete", lang),
+                on_change=lambda text: self._number_typed(q, text),
+            )
+        elif q.type == "date":
+            control = w.DatePicker(
+                value=dt.date.fromisoformat(value) if value else None, description=""
+            )
+            control.observe(
+                lambda change: self.set_answer(
+                    q.id, change["new"].isoformat() if change["new"] else None
+                ),
+                names="value",
+            )
+        else:  # text
+            control = w.Textarea(
+                value=value or "", layout=w.Layout(width="95%"), continuous_update=False
+            )
+            if q.max_length:
+                control.placeholder = ""
+            control.observe(
+                lambda change: self.set_answer(q.id, change["new"].strip() or None), names="value"
+            )
+        self.controls[q.id] = control
+        return control
+
+    def _number_typed(self, q: Question, text: str) -> None:
+        if text in ("", "."):
+            self.set_answer(q.id, None)
+            return
+        try:
+            value: Any = int(text) if q.type == "integer" else float(text)
+        except ValueError:
+            self.messages[q.id] = t(
+                "integer_invalid" if q.type == "integer" else "number_invalid", self.language
+            )
+            return
+        self.set_answer(q.id, value)
+
+    def _render_review(self) -> list[w.Widget]:
+        lang = self.language
+        rows: list[w.Widget] = [
+            w.HTML(
+                f'<div class="sh-title">{_escape(t("review_title", lang))}</div>'
+                f'<div class="sh-hint">{_escape(t("review_hint", lang))}</div>'
+            ),
+            *self._notice_widget(),
+        ]
+        answers = clean_answers(self.survey, self.respondent.answers, subjects=self.subject_ids)
+        for index in self.visible_pages():
+            form_page = self.pages[index]
+            title = form_page.page.title.get(lang)
+            if form_page.subject is not None:
+                title = t(
+                    "subject_page", lang, title=title, subject=form_page.subject.label.get(lang)
+                )
+            lines = []
+            for q in form_page.questions:
+                if q.type == "note" or not self.relevant(q):
+                    continue
+                for name, label in self._question_variables(q, form_page):
+                    lines.append(
+                        f"<tr><td>{_escape(label)}</td><td><b>"
+                        f"{_escape(self._answer_text(q, answers.get(name)))}</b></td></tr>"
+                    )
+            change = w.Button(description=t("change", lang))
+            change.add_class("sh-small-button")
+            change.on_click(lambda _b, index=index: self.go_to(index))
+            self.buttons[f"change_{form_page.key}"] = change
+            rows.append(
+                w.HBox(
+                    [w.HTML(f'<div class="sh-label">{_escape(title)}</div>'), change],
+                    layout=w.Layout(justify_content="space-between"),
+                )
+            )
+            rows.append(w.HTML(f'<table class="sh-review">{"".join(lines)}</table>'))
+        back = w.Button(description=t("back", lang))
+        back.add_class("sh-nav")
+        back.on_click(lambda _b: self.back())
+        submit = w.Button(description=t("submit", lang))
+        submit.add_class("sh-nav")
+        submit.add_class("sh-primary")
+        submit.on_click(lambda _b: self._submit_clicked(submit))
+        self.buttons["back"], self.buttons["submit"] = back, submit
+        rows.append(w.HBox([back, submit], layout=w.Layout(justify_content="space-between")))
+        return rows
+
+    def _submit_clicked(self, button: w.Button) -> None:
+        button.disabled = True
+        button.description = t("submitting", self.language)
+        if not self.submit():
+            button.disabled = False
+            button.description = t("submit", self.language)
+
+    def _question_variables(self, q: Question, form_page: FormPage) -> list[tuple[str, str]]:
+        lang = self.language
+        if q.type != "grid":
+            return [(q.id, q.label.get(lang))]
+        prefix = f"{form_page.subject.id}__" if q.per_subject and form_page.subject else ""
+        return [(prefix + item.id, item.label.get(lang)) for item in q.items]
+
+    def _answer_text(self, q: Question, value: Any) -> str:
+        lang = self.language
+        if value is None:
+            return t("not_answered", lang)
+        if q.type in ("single", "grid"):
+            if value == DONT_KNOW:
+                return self.survey.scale(q).dont_know_label.get(lang)
+            return self.survey.scale(q).choice(str(value)).label.get(lang)
+        if q.type == "multiple":
+            scale = self.survey.scale(q)
+            return "、".join(scale.choice(v).label.get(lang) for v in value)
+        return str(value)
+
+    def _render_thanks(self) -> list[w.Widget]:
+        lang = self.language
+        again = w.Button(description=t("next_respondent", lang))
+        again.add_class("sh-nav")
+        again.add_class("sh-primary")
+        again.on_click(lambda _b: self.reset())
+        self.buttons["next_respondent"] = again
+        return [
+            w.HTML(
+                f'<div class="sh-title">{_escape(t("thanks_title", lang))}</div>'
+                f'<div class="sh-hint">{_escape(t("thanks_hint", lang))}</div>'
+            ),
+            again,
+        ]
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _close_tree(widget: w.Widget) -> None:
+    """Close a widget and everything inside it, so no old value stays in the kernel or page."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()

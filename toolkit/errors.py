@@ -1,0 +1,106 @@
+"""The one error family of the toolkit.
+
+Every error a user can meet is a :class:`ToolkitError`. Messages name the place, the problem and the
+fix, in that order, for example::
+
+    surveys/evaluation.yaml, line 42, question `q_overall`, field `relevant`:
+    unknown question `${q_atitude}`. Did you mean `q_attitude`?
+
+Parameter errors share one wording (:func:`toolkit._checks.check_option` and friends)::
+
+    `method` must be one of 'wilson', 'exact', 'agresti-coull', 'jeffreys', 'wald'; got 'wilsen'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AnswerError",
+    "ConflictError",
+    "ConvergenceError",
+    "DataError",
+    "InstrumentError",
+    "ParameterError",
+    "Problem",
+    "StoreError",
+    "ToolkitError",
+]
+
+
+class ToolkitError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+
+class ParameterError(ToolkitError, ValueError):
+    """A function was called with an argument it cannot accept (wrong option, out of range)."""
+
+
+class DataError(ToolkitError, ValueError):
+    """The data handed to a function cannot be analysed as asked (missing column, zero variance...)."""
+
+
+class ConvergenceError(ToolkitError, RuntimeError):
+    """An iterative fit (raking, a model) did not converge; the message says what to try."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an instrument, a submission or an import.
+
+    ``where`` is a human-readable location ("surveys/evaluation.yaml, line 42, question `q_x`,
+    field `relevant`"); ``message`` says what is wrong; ``fix`` says what to do, when obvious.
+    ``field`` names the question/variable concerned, when there is one (forms use it to show the
+    message beside the right question).
+    """
+
+    where: str
+    message: str
+    fix: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.fix:
+            text += f" {self.fix}"
+        return text
+
+
+class _ProblemsError(ToolkitError):
+    """An error that carries every problem found, not just the first."""
+
+    headline = "problems found"
+
+    def __init__(self, problems: Iterable[Problem], *, source: str | None = None) -> None:
+        self.problems: Sequence[Problem] = tuple(problems)
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        count = len(self.problems)
+        head = f"{self.source}: " if self.source else ""
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"{head}{count} {noun} found ({self.headline}):"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+class InstrumentError(_ProblemsError):
+    """A survey instrument (YAML or XLSForm) is invalid; ``problems`` lists every located problem."""
+
+    headline = "the instrument cannot be used until each is fixed"
+
+
+class AnswerError(_ProblemsError):
+    """A submission was rejected before anything was written; ``problems`` says which answers."""
+
+    headline = "the ballot was not stored"
+
+
+class StoreError(ToolkitError):
+    """The store cannot do what was asked (unknown meeting, database unreachable, disk full...)."""
+
+
+class ConflictError(StoreError):
+    """A submission UUID is already stored with different answers; nothing was changed."""

@@ -1,0 +1,67 @@
+"""Instruments as data: the model, the YAML loader with located errors, the expression language and
+the answer checks.
+
+>>> from toolkit.instrument import load_survey
+>>> survey = load_survey("surveys/evaluation.yaml")
+>>> survey.id, survey.version
+('evaluation', '2026.1')
+"""
+
+from __future__ import annotations
+
+from toolkit.instrument.answers import (
+    check_answers,
+    clean_answers,
+    is_relevant,
+    relevance,
+    relevant_variables,
+)
+from toolkit.instrument.dumper import dump_survey
+from toolkit.instrument.expressions import Expression, evaluate, is_true, parse
+from toolkit.instrument.loader import load_survey, loads_survey, validate_files
+from toolkit.instrument.model import (
+    DONT_KNOW,
+    LANGUAGES,
+    QUESTION_TYPES,
+    Choice,
+    ChoiceList,
+    GridItem,
+    Language,
+    Page,
+    Question,
+    QuestionType,
+    Settings,
+    Survey,
+    Text,
+    Variable,
+)
+
+__all__ = [
+    "DONT_KNOW",
+    "LANGUAGES",
+    "QUESTION_TYPES",
+    "Choice",
+    "ChoiceList",
+    "Expression",
+    "GridItem",
+    "Language",
+    "Page",
+    "Question",
+    "QuestionType",
+    "Settings",
+    "Survey",
+    "Text",
+    "Variable",
+    "check_answers",
+    "clean_answers",
+    "dump_survey",
+    "evaluate",
+    "is_relevant",
+    "is_true",
+    "load_survey",
+    "loads_survey",
+    "parse",
+    "relevance",
+    "relevant_variables",
+    "validate_files",
+]

@@ -1,0 +1,288 @@
+"""The instrument model: a survey is data, loaded into immutable objects.
+
+A :class:`Survey` has :class:`Settings`, named :class:`ChoiceList` scales, and :class:`Page` groups of
+:class:`Question` objects. Everything is frozen; build instruments with :func:`toolkit.instrument.load_survey`
+(YAML) or :func:`toolkit.instrument.read_xlsform`, or directly in Python for tests.
+
+Answers
+-------
+A submission's answers are a flat mapping of **variable name → value** (what the store keeps, what
+expressions see, what an export calls a column):
+
+=============  ===================================================================================
+type           variables and values
+=============  ===================================================================================
+``single``     ``{question.id: "code"}`` (a choice value)
+``multiple``   ``{question.id: ["code", ...]}`` (a list of distinct choice values)
+``grid``       one variable per item, ``{item.id: "code"}``; for a grid with ``per_subject=True`` the
+               grid repeats for each evaluated subject of the meeting (meeting data, not instrument
+               data) and the variables are ``f"{subject}__{item.id}"``, see :meth:`Survey.variables`
+``integer``    ``{question.id: int}``
+``decimal``    ``{question.id: float}``
+``text``       ``{question.id: str}``
+``date``       ``{question.id: "YYYY-MM-DD"}``
+``note``       no variable
+=============  ===================================================================================
+
+A grid item with ``allow_dont_know`` also accepts :data:`DONT_KNOW` (不了解). An unanswered question is
+simply absent from the mapping (never ``None`` or ``""``).
+
+>>> scale = ChoiceList("sat", (Choice("satisfied", Text("满意", "Satisfied")),
+...                            Choice("dissatisfied", Text("不满意", "Dissatisfied"))), ordered=True)
+>>> grid = Question("rate", "grid", Text("评价"), choices="sat", per_subject=True,
+...                 items=(GridItem("attitude", Text("工作态度", "Attitude"), allow_dont_know=True),))
+>>> survey = Survey(Settings("demo", "1", Text("示例")), (Page("p1", Text("第一页"), (grid,)),),
+...                 {"sat": scale})
+>>> [v.name for v in survey.variables(subjects=("wuye", "juweihui"))]
+['wuye__attitude', 'juweihui__attitude']
+>>> survey.question("rate").items[0].label.get("en")
+'Attitude'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "DONT_KNOW",
+    "LANGUAGES",
+    "QUESTION_TYPES",
+    "Choice",
+    "ChoiceList",
+    "GridItem",
+    "Language",
+    "Page",
+    "Question",
+    "QuestionType",
+    "Settings",
+    "Survey",
+    "Text",
+    "Variable",
+]
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+QuestionType = Literal["single", "multiple", "grid", "integer", "decimal", "text", "date", "note"]
+QUESTION_TYPES: tuple[QuestionType, ...] = (
+    "single",
+    "multiple",
+    "grid",
+    "integer",
+    "decimal",
+    "text",
+    "date",
+    "note",
+)
+
+#: The stored code of the "don't know" (不了解) answer of a rating-grid item.
+DONT_KNOW = "dont_know"
+DONT_KNOW_LABEL_ZH = "不了解"
+DONT_KNOW_LABEL_EN = "Don't know"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A bilingual text: Chinese is required and the default, English optional."""
+
+    zh: str
+    en: str | None = None
+
+    def get(self, language: str = "zh") -> str:
+        """The text in ``language``, falling back to Chinese when there is no translation."""
+        if language == "en" and self.en:
+            return self.en
+        return self.zh
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer option: the stored ``value`` (a code), its label, and optional points."""
+
+    value: str
+    label: Text
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """A named list of choices (a scale). ``ordered`` scales go from most to least favourable
+    in the order written (满意, 基本满意, 不满意), which is also the display order."""
+
+    id: str
+    choices: tuple[Choice, ...]
+    ordered: bool = False
+    dont_know_label: Text = field(
+        default_factory=lambda: Text(DONT_KNOW_LABEL_ZH, DONT_KNOW_LABEL_EN)
+    )
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The stored codes in order."""
+        return tuple(c.value for c in self.choices)
+
+    def choice(self, value: str) -> Choice:
+        """The choice with this code (KeyError if none)."""
+        for c in self.choices:
+            if c.value == value:
+                return c
+        raise KeyError(value)
+
+
+@dataclass(frozen=True)
+class GridItem:
+    """One row of a rating grid: its own variable id, label, and whether 不了解 is offered."""
+
+    id: str
+    label: Text
+    hint: Text | None = None
+    allow_dont_know: bool = False
+    required: bool | None = None  # None: inherit the grid's ``required``
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question. Expressions (``relevant``, ``constraint``) are kept as source text; the
+    parsed form is cached by :mod:`toolkit.instrument.expressions`. ``line`` is the source line in
+    the instrument file (for located errors), when known."""
+
+    id: str
+    type: QuestionType
+    label: Text
+    hint: Text | None = None
+    required: bool = False
+    required_message: Text | None = None
+    constraint: str | None = None
+    constraint_message: Text | None = None
+    relevant: str | None = None
+    appearance: tuple[str, ...] = ()
+    choices: str | None = None  # ChoiceList id, for single / multiple / grid
+    items: tuple[GridItem, ...] = ()  # grid only
+    per_subject: bool = False  # grid only: repeat for each evaluated subject of the meeting
+    default: str | None = None
+    min_length: int | None = None  # text only
+    max_length: int | None = 2000  # text only: a bound on what a tablet may send
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page (group) of questions shown together on the tablet."""
+
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    relevant: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Instrument settings: identity, version, languages, anonymity and the meeting kind."""
+
+    id: str
+    version: str
+    title: Text
+    default_language: Language = "zh"
+    anonymous: bool = True
+    kind: Literal["evaluation", "hearing", "coordination", "other"] = "other"
+    description: Text | None = None
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One answer variable (a column of the wide response table)."""
+
+    name: str
+    question: Question
+    item: GridItem | None = None
+    subject: str | None = None
+
+    @property
+    def label(self) -> Text:
+        """The item label for grid variables, else the question label."""
+        return self.item.label if self.item is not None else self.question.label
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A whole instrument. Build one with :func:`toolkit.instrument.load_survey`."""
+
+    settings: Settings
+    pages: tuple[Page, ...]
+    choice_lists: Mapping[str, ChoiceList]
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.settings.id
+
+    @property
+    def version(self) -> str:
+        return self.settings.version
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question in page order."""
+        return tuple(q for page in self.pages for q in page.questions)
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id (KeyError if none)."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def page_of(self, question_id: str) -> Page:
+        """The page holding a question."""
+        for page in self.pages:
+            if any(q.id == question_id for q in page.questions):
+                return page
+        raise KeyError(question_id)
+
+    def scale(self, question: Question) -> ChoiceList:
+        """The choice list of a single, multiple or grid question."""
+        if question.choices is None:
+            raise KeyError(f"question {question.id} has no choice list")
+        return self.choice_lists[question.choices]
+
+    def variables(self, *, subjects: Sequence[str] = ()) -> tuple[Variable, ...]:
+        """Every answer variable in order; ``subjects`` expands per-subject grids."""
+        out: list[Variable] = []
+        for q in self.questions:
+            if q.type == "note":
+                continue
+            if q.type != "grid":
+                out.append(Variable(q.id, q))
+            elif q.per_subject:
+                for subject in subjects:
+                    out += [Variable(f"{subject}__{it.id}", q, it, subject) for it in q.items]
+            else:
+                out += [Variable(it.id, q, it) for it in q.items]
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-ready dictionary of the whole instrument (no source lines)."""
+
+        def strip(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: strip(v) for k, v in value.items() if k != "line"}
+            if isinstance(value, list | tuple):
+                return [strip(v) for v in value]
+            return value
+
+        return {
+            "settings": strip(asdict(self.settings)),
+            "choice_lists": {k: strip(asdict(v)) for k, v in self.choice_lists.items()},
+            "pages": [strip(asdict(p)) for p in self.pages],
+        }
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON of :meth:`to_dict`: the same instrument, the same hash."""
+        canonical = json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,156 @@
+"""Helpers shared by the chart modules (argument checks, words, layout)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from toolkit._checks import check_option
+from toolkit.errors import ParameterError
+from toolkit.report.fonts import configure_matplotlib
+from toolkit.report.palette import LANGUAGES
+
+#: Words of the charts. ``words(key, language, **values)`` formats one.
+TEXT: dict[str, dict[str, str]] = {
+    "n": {"zh": "n={n}", "en": "n={n}"},
+    "no_answers": {"zh": "无有效回答", "en": "no valid answers"},
+    "likert_axis": {
+        "zh": "占有效回答的百分比（不满意在左，满意在右）",
+        "en": "Share of valid answers (unfavourable left, favourable right)",
+    },
+    "dont_know_axis": {"zh": "不了解（占全部回答）", "en": "Don't know (of all answers)"},
+    "dont_know_excluded": {
+        "zh": "{level}（{count} 人次）未计入百分比。",
+        "en": "{level} ({count} answers) left out of the percentages.",
+    },
+    "basic_note": {
+        "zh": "基本满意计入满意一侧：右侧总长即满意率（满意+基本满意），深色部分即严格满意率。",
+        "en": "Basically satisfied counts on the favourable side: the right-hand length is the "
+        "broad rate, the dark part the strict rate.",
+    },
+    "strict": {"zh": "严格满意率（满意）", "en": "Strict satisfaction rate (satisfied)"},
+    "broad": {
+        "zh": "满意率（满意+基本满意）",
+        "en": "Broad satisfaction rate (satisfied + basically satisfied)",
+    },
+    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfaction rate"},
+    "rate": {"zh": "比率", "en": "Rate"},
+    "with_ci": {
+        "zh": "{what}及 {level} 置信区间",
+        "en": "{what}, with {level} confidence interval",
+    },
+    "sort_note": {
+        "zh": "按点估计排序；区间重叠的条目不能据此排名。",
+        "en": "Sorted by point estimate; items whose intervals overlap are not ranked by it.",
+    },
+    "reference": {"zh": "参考线 {value}", "en": "reference {value}"},
+    "turnout": {"zh": "参会率（出席/邀请）", "en": "Turnout (attended / invited)"},
+    "overall": {"zh": "总体 {value}", "en": "overall {value}"},
+    "persons": {"zh": "人数", "en": "People"},
+    "invited": {"zh": "邀请", "en": "invited"},
+    "attended": {"zh": "出席", "en": "attended"},
+    "missing": {"zh": "（缺失）", "en": "(missing)"},
+}
+
+
+def words(key: str, language: str, **values: Any) -> str:
+    return TEXT[key][language].format(**values)
+
+
+def start(language: str) -> None:
+    """Check ``language`` and configure the CJK font (every chart calls this first)."""
+    check_option("language", language, LANGUAGES)
+    configure_matplotlib()
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure not registered with pyplot (no double display in Jupyter, freed with its owner)."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def require_frame(data: Any, argument: str, what: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(
+            f"`{argument}` must be a pandas DataFrame ({what}); got {type(data).__name__}."
+        )
+    return data
+
+
+def as_list(name: str, value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        out = list(value)
+    except TypeError:
+        raise ParameterError(
+            f"`{name}` must be a column name or a list of column names; got {value!r}."
+        ) from None
+    if len(set(out)) != len(out):
+        raise ParameterError(f"`{name}` names a column twice: {out!r}.")
+    return out
+
+
+def is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def ordered_values(series: pd.Series) -> list[Any]:
+    """Distinct values in display order: categories (all, used or not), else sorted; missing last."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        values = list(series.cat.categories)
+    else:
+        present = [v for v in pd.unique(series) if not is_missing(v)]
+        try:
+            values = sorted(present)
+        except TypeError:
+            values = sorted(present, key=str)
+    if series.isna().any():
+        values.append(None)
+    return values
+
+
+def percent_axis(axis: Any, *, absolute: bool = False) -> None:
+    """Format an axis as percentages of proportions (absolute values for diverging bars)."""
+
+    def fmt(value: float, _pos: int) -> str:
+        shown = abs(value) if absolute else value
+        return f"{shown * 100:.0f}%"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def luminance(color: str) -> float:
+    """Relative luminance (WCAG) of a hex colour."""
+    rgb = np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def text_color(background: str) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    return "white" if luminance(background) < 0.25 else "black"
+
+
+def group_text(value: Hashable, language: str, labels: dict[Hashable, str] | None = None) -> str:
+    from toolkit.report.palette import item_label
+
+    if isinstance(value, tuple):
+        return " / ".join(group_text(v, language, labels) for v in value)
+    if is_missing(value):
+        return words("missing", language)
+    return item_label(value, language, labels)
+
+
+def pct(value: float) -> str:
+    return f"{value * 100:.0f}%"

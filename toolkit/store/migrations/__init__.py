@@ -1,0 +1,1 @@
+"""Alembic migrations of the ballot store (run by :meth:`toolkit.store.Store.open`)."""
