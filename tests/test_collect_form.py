@@ -17,8 +17,19 @@ from toolkit.instrument.loader import load_survey, loads_survey
 from toolkit.instrument.model import Text
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBJECTS = (Subject("juweihui", Text("居委会", "Residents' committee")), Subject("wuye", Text("物业", "Property company")))
-ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity", "results", "overall")
+SUBJECTS = (
+    Subject("juweihui", Text("居委会", "Residents' committee")),
+    Subject("wuye", Text("物业", "Property company")),
+)
+ITEMS = (
+    "attitude",
+    "efficiency",
+    "transparency",
+    "responsiveness",
+    "integrity",
+    "results",
+    "overall",
+)
 
 
 @pytest.fixture(scope="module")

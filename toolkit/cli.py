@@ -151,6 +151,126 @@ def serve(
     raise typer.Exit(code=run_serve(plan))
 
 
+@app.command()
+def sync(
+    source: Annotated[
+        str, typer.Option("--from", help="Store to copy from: a site's SQLite file or a URL.")
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="Store to copy into, e.g. postgresql+psycopg://host/db.")
+    ],
+    to_schema: Annotated[
+        str | None, typer.Option(help="PostgreSQL schema of the target store.")
+    ] = None,
+    from_schema: Annotated[
+        str | None, typer.Option(help="PostgreSQL schema of the source store.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows committed per batch.")] = 5000,
+    verify_answers: Annotated[
+        bool, typer.Option(help="Also type-check each new ballot's answers against its instrument.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Copy meetings, participants, attendance and ballots from one store into another.
+
+    Safe to repeat and to resume after an interruption: what the target holds is skipped, and
+    conflicting rows are reported, never overwritten. Exit code 0: done; 2: done with conflicts or
+    skipped rows (listed); 1: stopped by an error.
+    """
+    from toolkit.errors import ToolkitError
+    from toolkit.store.sync import sync as run_sync
+
+    try:
+        report = run_sync(
+            database_url(source),
+            database_url(target),
+            source_schema=from_schema,
+            target_schema=to_schema,
+            progress=progress,
+            batch_size=batch_size,
+            verify_answers=verify_answers,
+        )
+    except ToolkitError as error:
+        raise _fail(error) from error
+    typer.echo(report.summary())
+    if report.conflicts or report.skipped:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Instrument to read (.yaml/.yml or .xlsx).")],
+    target: Annotated[Path, typer.Argument(help="File to write (.yaml/.yml or .xlsx).")],
+) -> None:
+    """Convert an instrument between YAML and XLSForm (ODK, KoboToolbox, SurveyCTO)."""
+    from toolkit.errors import ToolkitError
+    from toolkit.instrument.xlsform import convert as convert_instrument
+
+    try:
+        survey = convert_instrument(source, target)
+    except ToolkitError as error:
+        raise _fail(error) from error
+    typer.echo(f"{source} -> {target}: {survey.id} {survey.version}, {len(survey.pages)} pages")
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Path, typer.Argument(help="File to write: .csv, .xlsx, .parquet, .sav or .dta.")
+    ],
+    meeting: Annotated[
+        list[str] | None, typer.Option(help="Meeting id (repeat for several; default all).")
+    ] = None,
+    database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
+    instrument: Annotated[
+        str | None, typer.Option(help="Instrument id, when meetings use several.")
+    ] = None,
+    values: Annotated[str, typer.Option(help="codes or labels.")] = "codes",
+    language: Annotated[str, typer.Option(help="zh or en, for labels.")] = "zh",
+    layout: Annotated[str, typer.Option(help="wide (a row per ballot) or long.")] = "wide",
+    separate: Annotated[
+        list[str] | None, typer.Option(help="Also write these tables apart: profile, paradata.")
+    ] = None,
+    include_void: Annotated[bool, typer.Option(help="Include void ballots.")] = False,
+    bom: Annotated[bool, typer.Option(help="CSV with a BOM (Excel on Chinese Windows).")] = False,
+    codebook: Annotated[
+        Path | None, typer.Option(help="Also write the codebook (.csv, .xlsx, .md or .html).")
+    ] = None,
+) -> None:
+    """Export ballots for SPSS, Stata, R or Excel (never names; formula-safe)."""
+    from toolkit.errors import ToolkitError
+    from toolkit.exports import export_responses, load_responses, write_codebook
+    from toolkit.store import Store
+
+    try:
+        with Store.open(database_url(database)) as store:
+            written = export_responses(
+                store,
+                out,
+                meeting=meeting or None,
+                instrument=instrument,
+                values=values,
+                language=language,
+                layout=layout,
+                separate=tuple(separate or ()),
+                include_void=include_void,
+                bom=bom,
+            )
+            if codebook is not None:
+                _frame, survey, labels = load_responses(
+                    store, meeting or None, instrument=instrument
+                )
+                written.append(
+                    write_codebook(
+                        survey, codebook, subjects=list(labels), subject_labels=labels, bom=bom
+                    )
+                )
+    except ToolkitError as error:
+        raise _fail(error) from error
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -1,5 +1,10 @@
 """Analysis: plain pandas DataFrames in, tidy DataFrames out.
 
+>>> from toolkit.analysis import proportion_ci
+>>> proportion_ci(30, 40)[["estimate", "ci_low", "ci_high"]].round(4)
+   estimate  ci_low  ci_high
+0      0.75  0.5981   0.8581
+
 This package knows nothing of widgets or databases. Every function takes ``data`` first and everything
 else by keyword, and returns a tidy DataFrame in the shared vocabulary of
 :mod:`toolkit.analysis.vocabulary`. Every number is tested against R (scripts and outputs in
@@ -8,12 +13,6 @@ else by keyword, and returns a tidy DataFrame in the shared vocabulary of
 
 from __future__ import annotations
 
-# --- satisfaction: rates, verdicts, Likert, index (proportions.py, satisfaction.py, likert.py) ---
-# --- reliability (reliability.py) ---
-# --- group comparisons and models (compare.py, ordinal.py, multilevel.py) ---
-# --- agreement among raters (agreement.py) ---
-# --- survey design and weighting (design.py, weighting.py) ---
-# --- participation (participation.py, response_rates.py, consent.py) ---
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
@@ -32,31 +31,19 @@ from toolkit.analysis.response_rates import response_rates
 from toolkit.analysis.satisfaction import evaluation_verdict, satisfaction_index, satisfaction_rates
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
-__all__: list[str] = []
-__all__ += [  # satisfaction
+__all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
+    # satisfaction: rates, verdicts, Likert summaries, index
     "evaluation_verdict",
     "likert_counts",
     "likert_summary",
     "proportion_ci",
     "satisfaction_index",
     "satisfaction_rates",
-]
-__all__ += [  # reliability
+    # reliability
     "cronbach_alpha",
     "item_analysis",
     "omega",
-]
-__all__ += [  # participation
-    "CONSENT_RULES",
-    "ConsentCondition",
-    "ConsentRule",
-    "consent_check",
-    "repeat_participation",
-    "representativeness",
-    "response_rates",
-    "turnout",
-]
-__all__ += [  # group comparisons and models
+    # group comparisons and models
     "AnalysisWarning",
     "SmallExpectedCountWarning",
     "compare_groups",
@@ -65,17 +52,24 @@ __all__ += [  # group comparisons and models
     "ordinal_model_fit",
     "ordinal_regression",
     "proportional_odds_test",
-]
-__all__ += [  # survey design and weighting
+    # agreement among raters
+    "fleiss_kappa",
+    "icc",
+    "kendall_w",
+    "krippendorff_alpha",
+    # survey design and weighting
     "SurveyDesign",
     "kish_effective_n",
     "poststratify",
     "rake",
     "trim_weights",
-]
-__all__ += [  # agreement
-    "fleiss_kappa",
-    "icc",
-    "kendall_w",
-    "krippendorff_alpha",
+    # participation
+    "CONSENT_RULES",
+    "ConsentCondition",
+    "ConsentRule",
+    "consent_check",
+    "repeat_participation",
+    "representativeness",
+    "response_rates",
+    "turnout",
 ]

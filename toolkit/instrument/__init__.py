@@ -35,6 +35,8 @@ from toolkit.instrument.model import (
     Text,
     Variable,
 )
+from toolkit.instrument.odk_import import OdkImport, read_odk_csv
+from toolkit.instrument.xlsform import convert, read_xlsform, write_xlsform
 
 __all__ = [
     "DONT_KNOW",
@@ -45,6 +47,7 @@ __all__ = [
     "Expression",
     "GridItem",
     "Language",
+    "OdkImport",
     "Page",
     "Question",
     "QuestionType",
@@ -54,6 +57,7 @@ __all__ = [
     "Variable",
     "check_answers",
     "clean_answers",
+    "convert",
     "dump_survey",
     "evaluate",
     "is_relevant",
@@ -61,7 +65,10 @@ __all__ = [
     "load_survey",
     "loads_survey",
     "parse",
+    "read_odk_csv",
+    "read_xlsform",
     "relevance",
     "relevant_variables",
     "validate_files",
+    "write_xlsform",
 ]

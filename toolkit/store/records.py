@@ -16,7 +16,7 @@ import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Literal
+from typing import Any, Literal
 
 from toolkit.errors import ParameterError
 

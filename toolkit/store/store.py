@@ -18,7 +18,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0002_indexes'
+'0003_entry_mode'
 >>> store.close()
 """
 

@@ -21,9 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("submissions") as batch:
-        batch.add_column(
-            sa.Column("mode", sa.String(10), nullable=False, server_default="tablet")
-        )
+        batch.add_column(sa.Column("mode", sa.String(10), nullable=False, server_default="tablet"))
         batch.create_check_constraint("ck_submissions_mode", "mode IN ('tablet', 'paper')")
 
 

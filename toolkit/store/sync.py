@@ -1,0 +1,682 @@
+"""Copy one ballot store into another: meeting laptops (SQLite) into the district's PostgreSQL.
+
+:func:`sync` copies, table by table and in key order, everything a site store holds that the
+target lacks: instruments (by id + version, checked by content hash), meetings, participants (their
+names only into the target's ``participant_names``), attendance, ballots (with status, void reason,
+paradata and entry mode, exactly as stored) and ballot codes (their used state). Drafts stay on the
+laptop.
+
+- **Idempotent**: a row already in the target is counted as *present* and left alone; running the
+  same sync twice changes nothing.
+- **Never overwrites**: a row whose key is in the target with other content (a ballot UUID with other
+  answers, a meeting with another instrument, an instrument version with another content hash) is a
+  *conflict*: reported, and the target keeps its own. The only changes made to existing target rows
+  are the ones a site makes after an earlier sync: a meeting closed, a ballot voided (void wins,
+  with its reason), a participant checked in or invited, a ballot code used (*updated*).
+- **Checked references, not re-validated answers**: a ballot is copied only when its meeting is in
+  the target with the same instrument version, and when its answers still hash to the stored
+  ``answers_hash`` (a corrupted or edited file is caught). The answers are not checked again against
+  the instrument's required rules, so paper ballots keyed in with blanks arrive as stored; pass
+  ``verify_answers=True`` to run the type checks (codes, types, unknown variables) as well.
+- **Resumable**: each batch of ``batch_size`` rows is committed in its own transaction, so a
+  killed sync loses at most the open batch; the next run skips what arrived. A dropped database
+  connection is retried (``retries`` times per batch) before the sync stops with a
+  :class:`~toolkit.errors.StoreError`.
+
+Merging several site files into one store is several syncs into one target.
+
+>>> from toolkit.instrument.model import Choice, ChoiceList, Page, Question, Settings, Survey, Text
+>>> from toolkit.store import Store, Submission
+>>> yn = ChoiceList("yn", (Choice("yes", Text("是")), Choice("no", Text("否"))))
+>>> q = Question("agree", "single", Text("同意吗"), choices="yn", required=True)
+>>> survey = Survey(Settings("s", "1", Text("示例")), (Page("p", Text("页"), (q,)),), {"yn": yn})
+>>> site, city = Store.open("sqlite://"), Store.open("sqlite://")
+>>> _ = site.create_meeting("m1", kind="evaluation", title="评议会", instrument=survey)
+>>> _ = site.submit(Submission("6f1c0a52-4d0e-4b43-9a43-1a2b3c4d5e6f", "m1", {"agree": "yes"}))
+>>> sync(site, city, progress=False).counts("submissions")
+{'new': 1, 'present': 0, 'updated': 0, 'conflicts': 0, 'skipped': 0}
+>>> sync(site, city, progress=False).counts("submissions")["present"]
+1
+>>> site.close(); city.close()
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from toolkit._checks import check_range
+from toolkit.errors import ParameterError, StoreError
+from toolkit.store import schema as t
+from toolkit.store.store import PARTICIPANT_COLUMNS, Store, _check_answers, answers_hash
+
+__all__ = ["TABLES", "SyncIssue", "SyncReport", "sync"]
+
+#: The tables :func:`sync` copies, in the order it copies them.
+TABLES: tuple[str, ...] = (
+    "instruments",
+    "meetings",
+    "participants",
+    "participant_names",
+    "attendance",
+    "submissions",
+    "ballot_codes",
+)
+_COUNTERS = ("new", "present", "updated", "conflicts", "skipped")
+_MAX_ISSUES = 1000  # issues listed one by one; the counts always cover every row
+
+IssueKind = Literal["conflict", "skipped"]
+StoreLike = Store | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class SyncIssue:
+    """One row that was not copied: a ``conflict`` (the target keeps its own) or ``skipped``.
+
+    ``key`` identifies the row (a ballot UUID, a meeting id, ``meeting_id/participant_id``); it never
+    holds a name.
+    """
+
+    table: str
+    key: str
+    kind: IssueKind
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: {self.reason}"
+
+
+@dataclass
+class SyncReport:
+    """What :func:`sync` did, per table: new, present (already there), updated, conflicts, skipped.
+
+    ``issues`` lists the first 1,000 conflicts and skipped rows with their reasons; the counts cover
+    every row.
+    """
+
+    source: str
+    target: str
+    tables: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {name: dict.fromkeys(_COUNTERS, 0) for name in TABLES}
+    )
+    issues: list[SyncIssue] = field(default_factory=list)
+    seconds: float = 0.0
+    batches: int = 0
+
+    def counts(self, table: str) -> dict[str, int]:
+        """The counters of one table (a copy)."""
+        if table not in self.tables:
+            raise ParameterError(f"`table` must be one of {', '.join(TABLES)}; got {table!r}.")
+        return dict(self.tables[table])
+
+    @property
+    def conflicts(self) -> int:
+        """Rows reported as conflicts, over every table."""
+        return sum(c["conflicts"] for c in self.tables.values())
+
+    @property
+    def skipped(self) -> int:
+        """Rows skipped (unknown or conflicting references, corrupted answers), over every table."""
+        return sum(c["skipped"] for c in self.tables.values())
+
+    @property
+    def copied(self) -> int:
+        """Rows newly written to the target, over every table."""
+        return sum(c["new"] for c in self.tables.values())
+
+    def to_frame(self) -> Any:
+        """The counters as a DataFrame, one row per table."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"table": name, **self.tables[name]} for name in TABLES],
+            columns=["table", *_COUNTERS],
+        )
+
+    def summary(self) -> str:
+        """A readable table of the counters, then the issues (at most 20 shown)."""
+        ballots = self.tables["submissions"]
+        moved = ballots["new"] + ballots["present"] + ballots["updated"]
+        rate = f", {ballots['new'] / self.seconds:,.0f} new ballots/s" if self.seconds else ""
+        lines = [
+            f"sync {self.source} -> {self.target}: {self.seconds:.1f} s, "
+            f"{self.batches} batches{rate}",
+            f"{'table':<18}" + "".join(f"{c:>10}" for c in _COUNTERS),
+        ]
+        for name in TABLES:
+            lines.append(f"{name:<18}" + "".join(f"{self.tables[name][c]:>10,}" for c in _COUNTERS))
+        lines.append(f"ballots in the target from this source: {moved:,}")
+        if self.issues:
+            total = self.conflicts + self.skipped
+            lines.append(f"{total:,} rows not copied (conflicts keep the target's version):")
+            lines += [f"  - {issue}" for issue in self.issues[:20]]
+            if total > 20:
+                lines.append(f"  ... and {total - 20:,} more (SyncReport.issues).")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass
+class _Decision:
+    """How one source row lands in the target."""
+
+    outcome: Literal["new", "present", "updated", "conflicts", "skipped"]
+    insert: dict[str, Any] | None = None
+    update: dict[str, Any] | None = None
+    reason: str | None = None
+    block: bool = False  # meetings/instruments: rows referencing this one are skipped
+
+
+@dataclass
+class _Phase:
+    name: str
+    table: sa.Table
+    key: tuple[str, ...]
+    compare: tuple[str, ...]  # target columns read to decide
+    decide: Callable[[Mapping[str, Any], Mapping[str, Any] | None], _Decision]
+
+
+def _open(store: StoreLike, schema: str | None) -> tuple[Store, bool]:
+    if isinstance(store, Store):
+        if schema is not None:
+            raise ParameterError("pass a schema only with a URL; an open Store has its own.")
+        return store, False
+    return Store.open(store, schema=schema), True
+
+
+def sync(
+    source: StoreLike,
+    target: StoreLike,
+    *,
+    source_schema: str | None = None,
+    target_schema: str | None = None,
+    progress: bool = True,
+    batch_size: int = 5000,
+    verify_answers: bool = False,
+    retries: int = 2,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> SyncReport:
+    """Copy what ``source`` holds and ``target`` lacks; report new, present and conflicting rows.
+
+    Parameters
+    ----------
+    source, target : Store, URL or SQLite path
+        The stores (any two: SQLite → PostgreSQL, SQLite → SQLite ...). URLs and paths are opened
+        (creating or upgrading the schema, as :meth:`Store.open` does) and closed afterwards; Store
+        objects are used as they are and left open.
+    source_schema, target_schema : str, optional
+        PostgreSQL schema of a store given by URL.
+    progress : bool
+        Show a tqdm progress bar per table (on stderr).
+    batch_size : int
+        Rows per committed batch: a killed sync loses at most one batch of work.
+    verify_answers : bool
+        Also run the instrument's type checks on each new ballot (codes, types, unknown variables;
+        required questions are not enforced, so paper ballots with blanks pass). Off by default:
+        every ballot was checked by :meth:`Store.submit` when it was stored, and the answers hash
+        check already catches changed answers.
+    retries : int
+        Times a batch is retried after a dropped connection or a concurrent writer's insert.
+    on_batch : callable, optional
+        Called with ``(table, rows done in that table)`` after each committed batch.
+
+    Returns
+    -------
+    SyncReport
+        Counters per table and the list of conflicts and skipped rows.
+
+    Raises
+    ------
+    StoreError
+        A database error that retrying did not cure; batches committed before it stay, and running
+        the same sync again resumes.
+    """
+    check_range("batch_size", batch_size, low=1)
+    check_range("retries", retries, low=0)
+    src, close_src = _open(source, source_schema)
+    try:
+        dst, close_dst = _open(target, target_schema)
+    except BaseException:
+        if close_src:
+            src.close()
+        raise
+    try:
+        same = src is dst or (
+            src.engine.url.render_as_string() == dst.engine.url.render_as_string()
+            and src._schema == dst._schema
+            and src.engine.url.database not in (None, "", ":memory:")
+        )
+        if same:
+            raise ParameterError(
+                f"`source` and `target` are the same database ({src.url}); sync copies between "
+                "two stores."
+            )
+        return _Sync(src, dst, progress, batch_size, verify_answers, retries, on_batch).run()
+    finally:
+        if close_dst:
+            dst.close()
+        if close_src:
+            src.close()
+
+
+class _Sync:
+    def __init__(
+        self,
+        source: Store,
+        target: Store,
+        progress: bool,
+        batch_size: int,
+        verify_answers: bool,
+        retries: int,
+        on_batch: Callable[[str, int], None] | None,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.progress = progress
+        self.batch_size = batch_size
+        self.verify_answers = verify_answers
+        self.retries = retries
+        self.on_batch = on_batch
+        self.report = SyncReport(source.url, target.url)
+        self.blocked_instruments: set[tuple[str, str]] = set()
+        self.blocked_meetings: set[str] = set()
+        # meeting id -> (instrument id, version, subject ids), as the target holds it
+        self.target_meetings: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+
+    # --- driver ---------------------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        start = time.perf_counter()
+        phases = [
+            _Phase(
+                "instruments",
+                t.instruments,
+                ("instrument_id", "version"),
+                ("instrument_id", "version", "content_hash"),
+                self._instrument,
+            ),
+            _Phase(
+                "meetings",
+                t.meetings,
+                ("meeting_id",),
+                tuple(c.name for c in t.meetings.columns),
+                self._meeting,
+            ),
+            _Phase(
+                "participants",
+                t.participants,
+                ("participant_id",),
+                PARTICIPANT_COLUMNS,
+                self._participant,
+            ),
+            _Phase(
+                "participant_names",
+                t.participant_names,
+                ("participant_id",),
+                ("participant_id", "name", "room"),
+                self._name,
+            ),
+            _Phase(
+                "attendance",
+                t.attendance,
+                ("meeting_id", "participant_id"),
+                ("meeting_id", "participant_id", "checked_in_at", "walk_in", "invited"),
+                self._attendance,
+            ),
+            _Phase(
+                "submissions",
+                t.submissions,
+                ("submission_id",),
+                ("submission_id", "meeting_id", "answers_hash", "status", "void_reason"),
+                self._submission,
+            ),
+            _Phase(
+                "ballot_codes",
+                t.ballot_codes,
+                ("code_hash",),
+                ("code_hash", "meeting_id", "used_at", "submission_id"),
+                self._ballot_code,
+            ),
+        ]
+        for phase in phases:
+            if phase.name == "attendance":
+                self._load_target_meetings()
+            self._run_phase(phase)
+        self.report.seconds = time.perf_counter() - start
+        return self.report
+
+    def _load_target_meetings(self) -> None:
+        m = t.meetings
+        with self.target.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(m.c.meeting_id, m.c.instrument_id, m.c.instrument_version, m.c.subjects)
+            ).all()
+        self.target_meetings = {
+            r.meeting_id: (
+                r.instrument_id,
+                r.instrument_version,
+                tuple(str(s["id"]) if isinstance(s, Mapping) else str(s) for s in r.subjects),
+            )
+            for r in rows
+        }
+
+    def _run_phase(self, phase: _Phase) -> None:
+        keys = [phase.table.c[k] for k in phase.key]
+        with self.source.engine.connect() as connection:
+            total = connection.execute(
+                sa.select(sa.func.count()).select_from(phase.table)
+            ).scalar_one()
+        bar = _bar(total, phase.name, self.progress)
+        done, last = 0, None
+        try:
+            while True:
+                query = sa.select(phase.table).order_by(*keys).limit(self.batch_size)
+                if last is not None:
+                    query = query.where(
+                        keys[0] > last[0] if len(keys) == 1 else sa.tuple_(*keys) > sa.tuple_(*last)
+                    )
+                rows = self._read(phase.name, query)
+                if not rows:
+                    break
+                self._write_batch(phase, rows)
+                done += len(rows)
+                last = tuple(rows[-1][k] for k in phase.key)
+                self.report.batches += 1
+                bar.update(len(rows))
+                if self.on_batch is not None:
+                    self.on_batch(phase.name, done)
+        finally:
+            bar.close()
+
+    def _read(self, name: str, query: Any) -> list[dict[str, Any]]:
+        for attempt in range(self.retries + 1):
+            try:
+                with self.source.engine.connect() as connection, connection.begin():
+                    return [dict(r._mapping) for r in connection.execute(query)]
+            except sa.exc.OperationalError as error:
+                if attempt < self.retries:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise StoreError(
+                    f"sync stopped reading table `{name}` from {self.source.url} "
+                    f"({self.report.batches} batches committed): {error.orig}. Run the same "
+                    "sync again to resume."
+                ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.target.engine.connect() as connection:
+            connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield connection
+
+    def _write_batch(self, phase: _Phase, rows: list[dict[str, Any]]) -> None:
+        for attempt in range(self.retries + 1):
+            try:
+                decisions = self._apply(phase, rows)
+            except sa.exc.DBAPIError as error:
+                transient = bool(error.connection_invalidated) or isinstance(
+                    error, sa.exc.IntegrityError | sa.exc.OperationalError | sa.exc.InterfaceError
+                )
+                if transient and attempt < self.retries:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise StoreError(
+                    f"sync stopped at table `{phase.name}` ({self.report.batches} batches "
+                    f"committed to {self.target.url}): {error.orig}. Nothing of the open batch "
+                    "was written; run the same sync again to resume."
+                ) from error
+            break
+        counters = self.report.tables[phase.name]
+        for key, decision in decisions:
+            counters[decision.outcome] += 1
+            listed = len(self.report.issues) < _MAX_ISSUES
+            if listed and decision.outcome in ("conflicts", "skipped") and decision.reason:
+                kind: IssueKind = "conflict" if decision.outcome == "conflicts" else "skipped"
+                self.report.issues.append(
+                    SyncIssue(phase.name, "/".join(map(str, key)), kind, decision.reason)
+                )
+            if decision.block:
+                if phase.name == "instruments":
+                    self.blocked_instruments.add((str(key[0]), str(key[1])))
+                else:
+                    self.blocked_meetings.add(str(key[0]))
+
+    def _apply(
+        self, phase: _Phase, rows: list[dict[str, Any]]
+    ) -> list[tuple[tuple[Any, ...], _Decision]]:
+        table = phase.table
+        keys = [table.c[k] for k in phase.key]
+        wanted = [tuple(r[k] for k in phase.key) for r in rows]
+        with self._write() as connection:
+            query = sa.select(*[table.c[c] for c in phase.compare])
+            if len(keys) == 1:
+                query = query.where(keys[0].in_([w[0] for w in wanted]))
+            else:
+                query = query.where(sa.tuple_(*keys).in_(wanted))
+            existing = {
+                tuple(r._mapping[k] for k in phase.key): dict(r._mapping)
+                for r in connection.execute(query)
+            }
+            decisions = []
+            inserts: list[dict[str, Any]] = []
+            for key, row in zip(wanted, rows, strict=True):
+                decision = phase.decide(row, existing.get(key))
+                decisions.append((key, decision))
+                if decision.insert is not None:
+                    inserts.append(decision.insert)
+                if decision.update:
+                    where = [c == v for c, v in zip(keys, key, strict=True)]
+                    connection.execute(sa.update(table).where(*where).values(decision.update))
+            if inserts:
+                connection.execute(sa.insert(table), inserts)
+        return decisions
+
+    # --- per-table rules -------------------------------------------------------------------------
+
+    def _instrument(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        from toolkit.store.store import _loads_survey
+
+        name = f"`{row['instrument_id']}` version {row['version']!r}"
+        if there is not None:
+            if there["content_hash"] == row["content_hash"]:
+                return _Decision("present")
+            return _Decision(
+                "conflicts",
+                reason=f"instrument {name} has other content in the target (content hash "
+                f"{row['content_hash'][:12]}… here, {there['content_hash'][:12]}… there); its "
+                "meetings and ballots are not copied. Give the changed instrument a new version.",
+                block=True,
+            )
+        try:
+            rebuilt = _loads_survey(row["yaml_text"], source=f"{self.source.url}, {name}")
+            ok = rebuilt.content_hash == row["content_hash"]
+        except Exception:  # any failure to load means the stored text is unusable
+            ok = False
+        if not ok:
+            return _Decision(
+                "skipped",
+                reason=f"instrument {name} does not load back to its content hash (a damaged "
+                "file?); its meetings and ballots are not copied.",
+                block=True,
+            )
+        return _Decision("new", insert=dict(row))
+
+    def _meeting(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        instrument = (row["instrument_id"], row["instrument_version"])
+        if instrument in self.blocked_instruments:
+            return _Decision(
+                "skipped",
+                reason=f"its instrument `{instrument[0]}` {instrument[1]!r} was not copied.",
+                block=True,
+            )
+        if there is None:
+            return _Decision("new", insert=dict(row))
+        identity = ("kind", "instrument_id", "instrument_version", "subjects")
+        differs = [c for c in identity if there[c] != row[c]]
+        if differs:
+            return _Decision(
+                "conflicts",
+                reason=f"meeting exists in the target with another {', '.join(differs)}; the "
+                "target keeps its own and this meeting's ballots, codes and attendance are not "
+                "copied. Rename one of the meetings at its site.",
+                block=True,
+            )
+        others = ("title", "community", "street", "district", "date", "ballots_issued", "members")
+        differs = [c for c in others if there[c] != row[c]]
+        update = (
+            {"status": "closed"}
+            if row["status"] == "closed" and there["status"] != "closed"
+            else None
+        )
+        if differs:
+            return _Decision(
+                "conflicts",
+                update=update,
+                reason=f"meeting exists in the target with another {', '.join(differs)}; the "
+                "target keeps its own (its ballots are copied).",
+            )
+        return _Decision("updated", update=update) if update else _Decision("present")
+
+    def _participant(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        if there is None:
+            return _Decision("new", insert=dict(row))
+        differs = [c for c in PARTICIPANT_COLUMNS[1:] if there[c] != row[c]]
+        if differs:
+            return _Decision(
+                "conflicts",
+                reason=f"participant exists in the target with another {', '.join(differs)}; "
+                "the target keeps its own.",
+            )
+        return _Decision("present")
+
+    def _name(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        if there is None:
+            return _Decision("new", insert=dict(row))
+        if there["name"] != row["name"] or there["room"] != row["room"]:
+            # never quote a name: only the id goes into the report
+            return _Decision(
+                "conflicts",
+                reason="the target holds another name or room for this participant; kept.",
+            )
+        return _Decision("present")
+
+    def _attendance(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        meeting = str(row["meeting_id"])
+        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
+            return _Decision("skipped", reason=f"meeting `{meeting}` was not copied.")
+        if there is None:
+            return _Decision("new", insert=dict(row))
+        update: dict[str, Any] = {}
+        if row["invited"] and not there["invited"]:
+            update["invited"] = True
+        if row["checked_in_at"] is not None and there["checked_in_at"] is None:
+            update["checked_in_at"] = row["checked_in_at"]
+        clash = there["walk_in"] != row["walk_in"] or (
+            row["checked_in_at"] is not None
+            and there["checked_in_at"] is not None
+            and row["checked_in_at"] != there["checked_in_at"]
+        )
+        if clash:
+            return _Decision(
+                "conflicts",
+                update=update or None,
+                reason="the target records another check-in time or walk-in flag; kept.",
+            )
+        return _Decision("updated", update=update) if update else _Decision("present")
+
+    def _submission(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        meeting = str(row["meeting_id"])
+        if there is not None:
+            if there["meeting_id"] != meeting:
+                return _Decision(
+                    "conflicts",
+                    reason=f"ballot is in the target for meeting `{there['meeting_id']}`, not "
+                    f"`{meeting}`; not overwritten.",
+                )
+            if there["answers_hash"] != row["answers_hash"]:
+                return _Decision(
+                    "conflicts",
+                    reason="ballot is in the target with different answers (answers hash "
+                    f"{row['answers_hash'][:12]}… here, {there['answers_hash'][:12]}… there); "
+                    "not overwritten.",
+                )
+            if row["status"] == "void" and there["status"] != "void":
+                return _Decision(
+                    "updated", update={"status": "void", "void_reason": row["void_reason"]}
+                )
+            return _Decision("present")
+        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
+            return _Decision("skipped", reason=f"its meeting `{meeting}` was not copied.")
+        instrument_id, version, subjects = self.target_meetings[meeting]
+        if (row["instrument_id"], row["instrument_version"]) != (instrument_id, version):
+            return _Decision(
+                "skipped",
+                reason=f"ballot is for instrument `{row['instrument_id']}` "
+                f"{row['instrument_version']!r}, but meeting `{meeting}` uses `{instrument_id}` "
+                f"{version!r}.",
+            )
+        answers = row["answers"]
+        try:
+            intact = isinstance(answers, Mapping) and answers_hash(answers) == row["answers_hash"]
+        except (TypeError, ValueError):
+            intact = False
+        if not intact:
+            return _Decision(
+                "skipped",
+                reason="the answers do not match their stored hash (a damaged or edited file?); "
+                "not copied.",
+            )
+        if self.verify_answers:
+            survey = self.target._survey(instrument_id, version)
+            problems = _check_answers(survey, answers, subjects=subjects, require=False)
+            if problems:
+                return _Decision(
+                    "skipped", reason=f"answers fail the instrument's checks: {problems[0]}"
+                )
+        return _Decision("new", insert=dict(row))
+
+    def _ballot_code(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
+        meeting = str(row["meeting_id"])
+        if there is not None:
+            if there["meeting_id"] != meeting:
+                return _Decision(
+                    "conflicts",
+                    reason=f"this code hash belongs to meeting `{there['meeting_id']}` in the "
+                    "target; kept.",
+                )
+            if row["used_at"] is not None and there["used_at"] is None:
+                return _Decision(
+                    "updated",
+                    update={"used_at": row["used_at"], "submission_id": row["submission_id"]},
+                )
+            return _Decision("present")
+        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
+            return _Decision("skipped", reason=f"meeting `{meeting}` was not copied.")
+        return _Decision("new", insert=dict(row))
+
+
+class _NoBar:
+    def update(self, _n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int, name: str, show: bool) -> Any:
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{name:<17}", unit="row", leave=True, dynamic_ncols=True)
