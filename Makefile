@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest notebooks bench demo clean
+.PHONY: run test lint typecheck pytest nbval notebooks bench demo clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,10 +14,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
+# the main job: serve the tablet form, sign-in page and live board of the demo's open meeting
 run: $(STAMP)
-	$(BIN)/sanhui demo
+	$(BIN)/sanhui serve --demo-if-missing
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck pytest nbval
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench
@@ -28,6 +29,27 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Notebooks are executed and their outputs compared strictly with the stored ones (text, HTML, stderr).
+# nbval itself skips image/png and image/jpeg outputs (unless --nbdime) and widget model ids; the
+# sanitizer masks only timestamps, temporary paths, memory addresses and widget ids, never numbers.
+# The served app notebooks (30-32) are stored unexecuted, so nbval only checks that they run.
+NBVAL_CFG := notebooks/nbval_sanitize.cfg
+nbval: $(STAMP)
+	$(BIN)/pytest --nbval notebooks/ --nbval-current-env --nbval-sanitize-with $(NBVAL_CFG)
+
+# Re-execute the research notebooks with the venv's kernel and write their outputs back (no timing or
+# widget state in the metadata, so a re-run changes nothing when the results did not change).
+RESEARCH_NOTEBOOKS := $(sort $(wildcard notebooks/0*.ipynb notebooks/1*.ipynb notebooks/2*.ipynb notebooks/40_*.ipynb))
+notebooks: $(STAMP)
+	@for nb in $(RESEARCH_NOTEBOOKS); do \
+	  start=$$(date +%s%N); \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300 \
+	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+	    "$$nb" || exit 1; \
+	  echo "$$nb: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -64,8 +64,8 @@ def synthetic_responses(survey: Survey, n: int, *, seed: int = 0) -> pd.DataFram
 
 
 def _xlsx_rows(path: Path) -> int:
-    """Data rows of the first sheet, counted in its XML (openpyxl's streaming writer records no
-    dimension, and reading 100,000 rows back with openpyxl would dominate the run)."""
+    """Data rows of the first sheet, counted in its XML (reading 100,000 rows back with openpyxl
+    would dominate the run; the sheet's ``<dimension>`` is the writer's own claim)."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:

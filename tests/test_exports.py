@@ -3,6 +3,9 @@ formula injection neutralised, no roster names in any file, codebook, small-cell
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -14,8 +17,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from toolkit.errors import ParameterError
+from toolkit.errors import DataError, ParameterError
 from toolkit.exports import (
     aggregate_table,
     codebook,
@@ -246,6 +251,96 @@ def test_numbers_stay_numbers(survey: Survey, tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(tmp_path / "n.xlsx")["s"].iter_rows(values_only=True))
     assert rows[1] == (-3.5, "'-3.5", -1) and rows[2] == (2.0, "好", None)
     assert neutralize_formula("＝1+1") == "'＝1+1"
+
+
+def test_xlsx_hostile_cell_is_text_never_formula(tmp_path: Path) -> None:
+    hostile = '=HYPERLINK("http://x","点我")'
+    frame = pd.DataFrame(
+        {
+            "comments": [hostile, "好", None],
+            "choice": pd.Categorical(["@SUM(1)", "满意", None]),
+            "n": pd.array([-2, 5, None], dtype="Int64"),
+        }
+    )
+    path = write_xlsx({"responses": frame, "codebook": frame.head(1)}, tmp_path / "h.xlsx")
+    sheet = openpyxl.load_workbook(path)["responses"]
+    first = sheet["A2"]
+    assert first.data_type == "s" and first.value == "'" + hostile
+    assert sheet["B2"].value == "'@SUM(1)" and sheet["C2"].value == -2
+    assert [sheet.cell(4, j).value for j in (1, 2, 3)] == [None, None, None]  # missing: empty
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert len(sheets) == 2
+        for name in sheets:
+            xml = archive.read(name).decode("utf-8")
+            assert "<f>" not in xml and "<f " not in xml and "点我" in xml
+
+
+def test_xlsx_cell_types_round_trip(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "text": ["a&b<c>", "  电梯噪音太大  ", "x\ry", "a\tb\n", None],
+            "float": [-3.5, np.nan, 1e20, 0.1, np.inf],
+            "int": np.array([-5, 0, 1, 2, 2**40]),
+            "flag": [True, False, True, False, True],
+            "maybe": pd.array([True, None, False, True, False], dtype="boolean"),
+            "at": pd.to_datetime(
+                pd.Series(
+                    ["2026-03-01 16:05:07+08:00", None, "1999-12-31 23:59:59+00:00", None, None]
+                ),
+                utc=True,
+            ),
+            "mixed": ["<5", 3, 2.5, None, "=1"],
+            "control": pd.Series(["bad\x07char", "ok", "\ud800", None, "&"], dtype=object),
+        }
+    )
+    path = write_xlsx({"a/b:" + "长" * 40: frame, "values": frame.head(0)}, tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["a_b_" + "长" * 27, "values"]
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "A2" and all(c.font.b for c in sheet[1])
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(frame.columns)
+    assert [r[0] for r in rows[1:]] == ["a&b<c>", "  电梯噪音太大  ", "x\ry", "a\tb\n", None]
+    assert [r[1] for r in rows[1:]] == [-3.5, None, 1e20, 0.1, None]
+    assert [r[2] for r in rows[1:]] == [-5, 0, 1, 2, 2**40]
+    assert [r[3] for r in rows[1:]] == [True, False, True, False, True]
+    assert [r[4] for r in rows[1:]] == [True, None, False, True, False]
+    assert [r[5] for r in rows[1:]] == [
+        dt.datetime(2026, 3, 1, 8, 5, 7),  # UTC, no time zone
+        None,
+        dt.datetime(1999, 12, 31, 23, 59, 59),
+        None,
+        None,
+    ]
+    assert sheet["F2"].number_format == "yyyy-mm-dd h:mm:ss"
+    assert [r[6] for r in rows[1:]] == ["<5", 3, 2.5, None, "'=1"]
+    assert [r[7] for r in rows[1:]] == ["badchar", "ok", None, None, "&"]  # not allowed in XML
+    assert list(book["values"].iter_rows(values_only=True)) == [tuple(frame.columns)]
+    with pytest.raises(DataError, match="32,767"):
+        write_xlsx({"s": pd.DataFrame({"t": ["x" * 32_768]})}, tmp_path / "long.xlsx")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            st.sampled_from(list("=+-@\t\r\n <>&'＝a好\x00\x07_")) | st.characters(), max_size=12
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_xlsx_any_text_round_trips(texts: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_xlsx(
+            {"s": pd.DataFrame({"t": pd.Series(texts, dtype=object)})}, Path(tmp) / "t.xlsx"
+        )
+        back = [r[0] for r in openpyxl.load_workbook(path)["s"].iter_rows(values_only=True)]
+    allowed = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+    expected = [neutralize_formula(allowed.sub("", t)) or None for t in texts]
+    back += [None] * (1 + len(texts) - len(back))  # openpyxl stops at the last non-empty row
+    assert back == ["t", *expected]
 
 
 # --- no names ------------------------------------------------------------------------------------

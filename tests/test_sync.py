@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 from typer.testing import CliRunner
 
@@ -30,7 +32,7 @@ from toolkit.analysis import satisfaction_rates
 from toolkit.errors import ParameterError, StoreError
 from toolkit.store import Store, Submission, answers_hash
 from toolkit.store import schema as tables
-from toolkit.store.sync import TABLES, sync
+from toolkit.store.sync import TABLES, _hash, sync
 
 PG_URL = os.environ.get("SANHUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
@@ -418,6 +420,7 @@ def test_postgres_connection_dropped_mid_sync(tmp_path: Path) -> None:
     schema = f"sanhui_sync_{uuid.uuid4().hex[:12]}"
     city = Store.open(PG_URL, schema=schema)
     pids: set[int] = set()
+    terminated: list[int] = []
 
     @event.listens_for(city.engine, "connect")
     def remember(dbapi_connection: Any, _record: Any) -> None:
@@ -427,13 +430,16 @@ def test_postgres_connection_dropped_mid_sync(tmp_path: Path) -> None:
         if table == "submissions" and done == 100:
             with sa.create_engine(PG_URL).connect() as admin:
                 for pid in sorted(pids):
-                    admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                    query = sa.text("SELECT pg_terminate_backend(:pid)")
+                    if admin.execute(query, {"pid": pid}).scalar():
+                        terminated.append(pid)
             pids.clear()
 
     try:
         city.engine.dispose()  # from now on every connection is recorded
         with pytest.raises(StoreError, match="run the same sync again"):
             sync(site_path, city, progress=False, batch_size=50, retries=0, on_batch=terminate)
+        assert terminated
         assert count(city, "submissions") == 100
         report = sync(site_path, city, progress=False, batch_size=50)
         assert report.counts("submissions")["present"] == 100
@@ -442,8 +448,9 @@ def test_postgres_connection_dropped_mid_sync(tmp_path: Path) -> None:
         with Store.open(site_path) as site:
             more = bulk_ballots(site, "m1", 200, seed=7)
         city.engine.dispose()
+        terminated.clear()
         report = sync(site_path, city, progress=False, batch_size=50, on_batch=terminate)
-        assert report.counts("submissions")["new"] == 200
+        assert terminated and report.counts("submissions")["new"] == 200
         with city.engine.connect() as connection:
             stored = (
                 connection.execute(sa.select(tables.submissions.c.submission_id)).scalars().all()
@@ -534,3 +541,26 @@ def test_cli_sync(tmp_path: Path) -> None:
             )
     third = runner.invoke(app, args)
     assert third.exit_code == 2 and "different answers" in third.output
+
+
+_VALUES = st.one_of(
+    st.text(max_size=5),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.lists(st.text(max_size=3), max_size=4),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.lists(st.text(max_size=3), max_size=3), max_size=2),
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=8))
+@settings(max_examples=50, deadline=None)
+def test_fast_hash_equals_answers_hash(answers: dict[str, Any]) -> None:
+    assert _hash(answers) == answers_hash(answers)
+
+
+def test_a_missing_site_file_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store at"):
+        sync(tmp_path / "typo.db", tmp_path / "city.db", progress=False)
+    assert not (tmp_path / "typo.db").exists()

@@ -109,8 +109,15 @@ def serve(
         str | None, typer.Option(help="Staff access code for sign-in and board (default: random).")
     ] = None,
     pool: Annotated[int, typer.Option(help="Preheated form kernels kept ready.")] = 4,
+    runtime_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Private folder for the served copies of the app notebooks "
+            "(default: data/serve in the repository; tests use a temporary one)."
+        ),
+    ] = None,
     demo_if_missing: Annotated[
-        bool, typer.Option(help="Build the demo database first when the store is empty.")
+        bool, typer.Option(help="Build the synthetic demo first if the store has no meetings.")
     ] = False,
 ) -> None:
     """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
@@ -122,11 +129,11 @@ def serve(
     root = Path(__file__).resolve().parents[1]
     try:
         with Store.open(url) as store:
-            if demo_if_missing:
-                from toolkit.demo import LIVE_MEETING, build_demo
+            if demo_if_missing and store.meetings().empty:
+                from toolkit.demo import build_demo
 
+                typer.echo("The store is empty: building the synthetic demo meetings first.")
                 build_demo(store)
-                meeting = meeting or LIVE_MEETING
             if meeting is None:
                 meeting = _only_open_meeting(store)
             record = store.meeting(meeting)
@@ -140,7 +147,7 @@ def serve(
             meeting=meeting,
             database=url,
             notebooks_dir=root / "notebooks",
-            runtime_dir=root / "data" / "serve",
+            runtime_dir=runtime_dir or root / "data" / "serve",
             host=host,
             port=port,
             access_code=access_code,
@@ -269,6 +276,30 @@ def export(
         raise _fail(error) from error
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+@app.command()
+def report(
+    meeting: Annotated[str, typer.Option(help="Evaluation meeting id, e.g. S01-C01-M02.")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
+    language: Annotated[str, typer.Option(help="Report language: zh or en.")] = "zh",
+    pdf: Annotated[
+        bool, typer.Option(help="Also print a PDF beside the HTML (needs Chromium).")
+    ] = False,
+) -> None:
+    """Render the report of one evaluation meeting: self-contained HTML, no code, offline."""
+    from toolkit.errors import ToolkitError
+    from toolkit.report.meeting import render_meeting_report
+
+    try:
+        result = render_meeting_report(
+            meeting, out=out, database_url=database_url(database), language=language, pdf=pdf
+        )
+    except ToolkitError as error:
+        raise _fail(error) from error
+    written = [str(result["html"])] + ([str(result["pdf"])] if result["pdf"] else [])
+    typer.echo(f"wrote {', '.join(written)} in {result['seconds']:.1f} s")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -77,26 +77,33 @@ def _display(widget: Any) -> None:
 
 
 def form_app(*, display: bool = True) -> SurveyForm:
-    """The tablet form for the served meeting; the device label comes from ``?device=``."""
+    """The tablet form for the served meeting; the device label comes from ``?device=``.
+
+    The form is built and displayed *before* waiting for the request: in a preheated Voilà kernel
+    that happens while the kernel sits in the pool, so when a tablet opens the page only the device
+    label is set (and its saved draft restored, if any) and the page is sent at once.
+    """
     store = _store()
     meeting = _meeting(store)
     record = store.meeting(meeting)
     survey = store.instrument(record.instrument_id, record.instrument_version)
-    params = request_params()
-    device = params.get("device", "")
-    language = "en" if params.get("lang") == "en" else "zh"
     subjects = [Subject(s.id, Text(s.label_zh, s.label_en)) for s in record.subjects]
     form = SurveyForm(
         survey,
         store=StoreBackend(store),
         meeting=meeting,
         subjects=subjects,
-        language=language,
-        device=device if _DEVICE.match(device) else None,
+        language="zh",
+        device=None,
         ballot_codes=store.meeting_uses_ballot_codes(meeting),
     )
     if display:
         _display(form.root)
+    params = request_params()
+    device = params.get("device", "")
+    if params.get("lang") == "en":
+        form.set_language("en")
+    form.set_device(device if _DEVICE.match(device) else None)
     lock_kernel()
     return form
 

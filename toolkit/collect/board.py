@@ -122,8 +122,8 @@ class LiveBoard(w.VBox):
         """Refresh periodically on the kernel's event loop (in Voilà or JupyterLab)."""
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = asyncio.get_event_loop()
+        except RuntimeError:  # plain Python (a script, a test): no loop to tick on; call refresh()
+            return
 
         async def tick() -> None:
             while True:

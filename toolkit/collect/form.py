@@ -23,12 +23,13 @@ import datetime as dt
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import ipywidgets as w
 
-from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad
+from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad, SharedLooks
 from toolkit.collect.i18n import t
 from toolkit.collect.style import CSS
 from toolkit.errors import AnswerError, ConflictError, Problem, ToolkitError
@@ -184,7 +185,8 @@ class SurveyForm:
         self.notice = ""
         self.root = w.VBox(layout=w.Layout(width="100%"))
         self.root.add_class("sh-root")
-        self._style = w.HTML(CSS)
+        self._looks = SharedLooks()
+        self._style = self._looks.html(CSS)
         self._body: list[w.Widget] = []
         self.controls: dict[str, w.Widget] = {}
         self.buttons: dict[str, w.Button] = {}
@@ -413,6 +415,19 @@ class SurveyForm:
         self.status_failed = False
         self.render()
 
+    def set_device(self, device: str | None) -> None:
+        """Give a form built ahead of time (in a preheated kernel, before the tablet's request
+        arrived) its tablet: the device label, a fresh start time, and that tablet's saved draft if
+        there is one. The screen is rebuilt only when a draft is restored."""
+        self.device = device
+        r = self.respondent
+        if not r.answers and r.screen in ("page", "code") and r.page_index == 0:
+            r.started_at, r.entered = self._clock(), self._timer()
+        before = (r.submission_id, r.screen, r.page_index)
+        self._restore_draft()
+        if (r.submission_id, r.screen, r.page_index) != before or r.answers:
+            self.render()
+
     def set_language(self, language: str) -> None:
         """Switch between Chinese and English; answers stay."""
         self.language = language
@@ -505,20 +520,20 @@ class SurveyForm:
             body = self._render_page()
         self._body = [self._render_toolbar(), *body]
         self.root.children = [self._style, *self._body]
+        keep = {id(model) for model in self._looks.models()}
         for widget in old:
-            _close_tree(widget)
+            _close_tree(widget, keep)
 
     def _render_toolbar(self) -> w.Widget:
-        lang = w.Button(description=t("language", self.language))
-        lang.add_class("sh-small-button")
+        looks = self._looks
+        lang = self._button(t("language", self.language), "sh-small-button")
         lang.on_click(lambda _b: self.set_language("en" if self.language == "zh" else "zh"))
-        large = w.Button(description=t("large_text", self.language))
-        large.add_class("sh-small-button")
+        large = self._button(t("large_text", self.language), "sh-small-button")
         large.on_click(lambda _b: self.toggle_large_text())
         self.buttons["language"], self.buttons["large_text"] = lang, large
-        self._status_widget = w.HTML()
+        self._status_widget = looks.html()
         self._update_status()
-        title = w.HTML(
+        title = looks.html(
             f'<div class="sh-title">{_escape(self.survey.settings.title.get(self.language))}</div>'
         )
         bar = w.HBox(
@@ -539,16 +554,18 @@ class SurveyForm:
     def _notice_widget(self) -> list[w.Widget]:
         if not self.notice:
             return []
-        return [w.HTML(f'<div class="sh-error">{_escape(self.notice)}</div>')]
+        return [self._looks.html(f'<div class="sh-error">{_escape(self.notice)}</div>')]
 
     def _render_code(self) -> list[w.Widget]:
-        heading = w.HTML(f'<div class="sh-title">{_escape(t("code_title", self.language))}</div>')
-        pad = NumberPad(
-            clear_label=t("clear", self.language), delete_label=t("delete", self.language)
+        heading = self._looks.html(
+            f'<div class="sh-title">{_escape(t("code_title", self.language))}</div>'
         )
-        start = w.Button(description=t("code_start", self.language))
-        start.add_class("sh-primary")
-        start.add_class("sh-nav")
+        pad = NumberPad(
+            clear_label=t("clear", self.language),
+            delete_label=t("delete", self.language),
+            looks=self._looks,
+        )
+        start = self._button(t("code_start", self.language), "sh-primary", "sh-nav")
         start.on_click(lambda _b: self.enter_code(pad.text))
         self.controls["ballot_code"], self.buttons["start"] = pad, start
         return [heading, *self._notice_widget(), pad, start]
@@ -569,21 +586,21 @@ class SurveyForm:
                 title=title,
                 subject=form_page.subject.label.get(self.language),
             )
-        header = w.HTML(
+        header = self._looks.html(
             f'<div class="sh-title">{_escape(title)}</div>'
             f'<div class="sh-progress">{_escape(t("progress", self.language, page=position, pages=len(visible)))}</div>'
         )
         questions = [self._render_question(q, form_page) for q in form_page.questions]
-        back = w.Button(description=t("back", self.language), disabled=position == 1)
-        back.add_class("sh-nav")
+        back = self._button(t("back", self.language), "sh-nav")
+        back.disabled = position == 1
         back.on_click(lambda _b: self.back())
         is_last = position == len(visible)
-        forward = w.Button(description=t("review" if is_last else "next", self.language))
-        forward.add_class("sh-nav")
-        forward.add_class("sh-primary")
+        forward = self._button(
+            t("review" if is_last else "next", self.language), "sh-nav", "sh-primary"
+        )
         forward.on_click(lambda _b: self.next())
         self.buttons["back"], self.buttons["next"] = back, forward
-        nav = w.HBox([back, forward], layout=w.Layout(justify_content="space-between"))
+        nav = w.HBox([back, forward], layout=self._looks.between_layout)
         return [header, *self._notice_widget(), *questions, nav]
 
     def _refresh_relevance(self) -> None:
@@ -593,11 +610,12 @@ class SurveyForm:
     def _render_question(self, q: Question, form_page: FormPage) -> w.Widget:
         lang = self.language
         mark = " *" if q.required and q.type != "note" else ""
+        looks = self._looks
         parts: list[w.Widget] = [
-            w.HTML(f'<div class="sh-label">{_escape(q.label.get(lang))}{mark}</div>')
+            looks.html(f'<div class="sh-label">{_escape(q.label.get(lang))}{mark}</div>')
         ]
         if q.hint is not None:
-            parts.append(w.HTML(f'<div class="sh-hint">{_escape(q.hint.get(lang))}</div>'))
+            parts.append(looks.html(f'<div class="sh-hint">{_escape(q.hint.get(lang))}</div>'))
         answers = self.respondent.answers
         if q.type == "grid":
             prefix = f"{form_page.subject.id}__" if q.per_subject and form_page.subject else ""
@@ -607,19 +625,23 @@ class SurveyForm:
                 options = [(c.value, c.label.get(lang)) for c in scale.choices]
                 if item.allow_dont_know:
                     options.append((DONT_KNOW, scale.dont_know_label.get(lang)))
-                group = ChoiceGroup(options, value=answers.get(name), on_change=self._setter(name))
+                group = ChoiceGroup(
+                    options, value=answers.get(name), on_change=self._setter(name), looks=looks
+                )
                 self.controls[name] = group
-                label = w.HTML(f'<div class="sh-grid-item">{_escape(item.label.get(lang))}</div>')
+                label = looks.html(
+                    f'<div class="sh-grid-item">{_escape(item.label.get(lang))}</div>'
+                )
                 label.add_class("sh-grid-item")
-                row = w.HBox([label, group])
+                row = w.HBox([label, group], layout=looks.box_layout)
                 row.add_class("sh-grid-row")
                 parts.append(row)
-                parts.append(self._message(name))
+                parts.extend(self._message(name))
         elif q.type == "note":
             pass
         else:
             parts.append(self._control(q))
-            parts.append(self._message(q.id))
+            parts.extend(self._message(q.id))
         box = w.VBox(parts)
         box.add_class("sh-question")
         self._question_boxes[q.id if not q.per_subject else f"{q.id}@{form_page.key}"] = (q, box)
@@ -629,9 +651,19 @@ class SurveyForm:
     def _setter(self, name: str) -> Callable[[Any], None]:
         return lambda value: self.set_answer(name, value)
 
-    def _message(self, name: str) -> w.Widget:
+    def _message(self, name: str) -> list[w.Widget]:
+        """The message at a question, if there is one (no empty widget: every widget costs the
+        page a model to fetch)."""
         text = self.messages.get(name, "")
-        return w.HTML(f'<div class="sh-error">{_escape(text)}</div>' if text else "")
+        return [self._looks.html(f'<div class="sh-error">{_escape(text)}</div>')] if text else []
+
+    def _button(self, label: str, *classes: str) -> w.Button:
+        button = w.Button(
+            description=label, layout=self._looks.button_layout, style=self._looks.button_style
+        )
+        for cls in classes:
+            button.add_class(cls)
+        return button
 
     def _control(self, q: Question) -> w.Widget:
         lang = self.language
@@ -640,12 +672,18 @@ class SurveyForm:
         if q.type == "single":
             options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
             control = ChoiceGroup(
-                options, value=value, on_change=lambda v: self.set_answer(q.id, v)
+                options,
+                value=value,
+                on_change=lambda v: self.set_answer(q.id, v),
+                looks=self._looks,
             )
         elif q.type == "multiple":
             options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
             control = MultiChoice(
-                options, value=value or (), on_change=lambda v: self.set_answer(q.id, v)
+                options,
+                value=value or (),
+                on_change=lambda v: self.set_answer(q.id, v),
+                looks=self._looks,
             )
         elif q.type in ("integer", "decimal"):
             control = NumberPad(
@@ -654,6 +692,7 @@ class SurveyForm:
                 clear_label=t("clear", lang),
                 delete_label=t("delete", lang),
                 on_change=lambda text: self._number_typed(q, text),
+                looks=self._looks,
             )
         elif q.type == "date":
             control = w.DatePicker(
@@ -693,7 +732,7 @@ class SurveyForm:
     def _render_review(self) -> list[w.Widget]:
         lang = self.language
         rows: list[w.Widget] = [
-            w.HTML(
+            self._looks.html(
                 f'<div class="sh-title">{_escape(t("review_title", lang))}</div>'
                 f'<div class="sh-hint">{_escape(t("review_hint", lang))}</div>'
             ),
@@ -716,26 +755,22 @@ class SurveyForm:
                         f"<tr><td>{_escape(label)}</td><td><b>"
                         f"{_escape(self._answer_text(q, answers.get(name)))}</b></td></tr>"
                     )
-            change = w.Button(description=t("change", lang))
-            change.add_class("sh-small-button")
+            change = self._button(t("change", lang), "sh-small-button")
             change.on_click(lambda _b, index=index: self.go_to(index))
             self.buttons[f"change_{form_page.key}"] = change
             rows.append(
                 w.HBox(
-                    [w.HTML(f'<div class="sh-label">{_escape(title)}</div>'), change],
-                    layout=w.Layout(justify_content="space-between"),
+                    [self._looks.html(f'<div class="sh-label">{_escape(title)}</div>'), change],
+                    layout=self._looks.between_layout,
                 )
             )
-            rows.append(w.HTML(f'<table class="sh-review">{"".join(lines)}</table>'))
-        back = w.Button(description=t("back", lang))
-        back.add_class("sh-nav")
+            rows.append(self._looks.html(f'<table class="sh-review">{"".join(lines)}</table>'))
+        back = self._button(t("back", lang), "sh-nav")
         back.on_click(lambda _b: self.back())
-        submit = w.Button(description=t("submit", lang))
-        submit.add_class("sh-nav")
-        submit.add_class("sh-primary")
+        submit = self._button(t("submit", lang), "sh-nav", "sh-primary")
         submit.on_click(lambda _b: self._submit_clicked(submit))
         self.buttons["back"], self.buttons["submit"] = back, submit
-        rows.append(w.HBox([back, submit], layout=w.Layout(justify_content="space-between")))
+        rows.append(w.HBox([back, submit], layout=self._looks.between_layout))
         return rows
 
     def _submit_clicked(self, button: w.Button) -> None:
@@ -767,13 +802,11 @@ class SurveyForm:
 
     def _render_thanks(self) -> list[w.Widget]:
         lang = self.language
-        again = w.Button(description=t("next_respondent", lang))
-        again.add_class("sh-nav")
-        again.add_class("sh-primary")
+        again = self._button(t("next_respondent", lang), "sh-nav", "sh-primary")
         again.on_click(lambda _b: self.reset())
         self.buttons["next_respondent"] = again
         return [
-            w.HTML(
+            self._looks.html(
                 f'<div class="sh-title">{_escape(t("thanks_title", lang))}</div>'
                 f'<div class="sh-hint">{_escape(t("thanks_hint", lang))}</div>'
             ),
@@ -787,8 +820,17 @@ def _escape(text: str) -> str:
     )
 
 
-def _close_tree(widget: w.Widget) -> None:
-    """Close a widget and everything inside it, so no old value stays in the kernel or page."""
+def _close_tree(widget: w.Widget, keep: AbstractSet[int] = frozenset()) -> None:
+    """Close a widget and everything inside it, so no old value stays in the kernel or page.
+
+    A widget's own ``layout`` and ``style`` models are closed with it (``Widget.close`` leaves them
+    open, and a kiosk renders hundreds of screens a meeting); models whose ``id`` is in ``keep``
+    are shared and stay.
+    """
     for child in getattr(widget, "children", ()):
-        _close_tree(child)
+        _close_tree(child, keep)
+    for name in ("layout", "style"):
+        model = getattr(widget, name, None)
+        if isinstance(model, w.Widget) and id(model) not in keep:
+            model.close()
     widget.close()

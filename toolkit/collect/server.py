@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +23,14 @@ from pathlib import Path
 
 from toolkit.errors import ParameterError, StoreError
 
-__all__ = ["APP_NOTEBOOKS", "ServePlan", "local_addresses", "plan_serve", "run_serve"]
+__all__ = [
+    "APP_NOTEBOOKS",
+    "FILL_DELAY_SECONDS",
+    "ServePlan",
+    "local_addresses",
+    "plan_serve",
+    "run_serve",
+]
 
 #: The notebooks ``sanhui serve`` serves, by URL name, and the file in ``notebooks/`` each comes from.
 APP_NOTEBOOKS = {
@@ -32,6 +40,11 @@ APP_NOTEBOOKS = {
 }
 
 SHARE = Path(str(resources.files("toolkit.collect") / "share"))
+
+#: Seconds Voilà waits before it starts a kernel to refill the pool after a tablet took one. Starting
+#: a kernel costs about two seconds of CPU; at once (0 s) it competes with the page that is opening,
+#: on a laptop with two cores, and delays its first tappable button by about a second.
+FILL_DELAY_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,8 @@ class ServePlan:
     runtime_dir: Path
     urls: dict[str, str]
     access_code: str
+    #: the folder Voilà serves (``runtime_dir/apps``): the three app notebooks and nothing else
+    served_dir: Path
 
 
 def local_addresses() -> list[str]:
@@ -95,38 +110,48 @@ def plan_serve(
             f"Stop the other program (perhaps an earlier `sanhui serve`) or choose a port with "
             f"`--port`, then print new slips."
         )
-    runtime_dir.mkdir(parents=True, exist_ok=True)
+    served_dir = runtime_dir / "apps"
+    if served_dir.exists():
+        shutil.rmtree(served_dir)  # only what this run copies is served
+    served_dir.mkdir(parents=True)
     for served, source in APP_NOTEBOOKS.items():
         path = notebooks_dir / source
         if not path.exists():
             raise StoreError(
                 f"{path} is missing; it is part of the repository. Restore it with git."
             )
-        shutil.copyfile(path, runtime_dir / served)
+        shutil.copyfile(path, served_dir / served)
     code = access_code or f"{secrets.randbelow(10**6):06d}"
+    # the served kernel (toolkit.collect.kernel: no pyarrow, no debugger) under the name the
+    # notebooks ask for, visible only to this server through its Jupyter path
+    from toolkit.collect.kernel import kernel_spec
+
+    kernels = runtime_dir / "share" / "kernels" / "python3"
+    kernels.mkdir(parents=True, exist_ok=True)
+    (kernels / "kernel.json").write_text(json.dumps(kernel_spec(), indent=1), encoding="utf-8")
     env = dict(os.environ)
     env.update(
         {
             "SANHUI_DB": database,
             "SANHUI_MEETING": meeting,
             "SANHUI_ACCESS_CODE": code,
-            # our page template (no CDN) is found through the Jupyter data path
-            "JUPYTER_PATH": os.pathsep.join([str(SHARE), env.get("JUPYTER_PATH", "")]).rstrip(
-                os.pathsep
-            ),
+            # our page template (no CDN) and kernelspec are found through the Jupyter data path
+            "JUPYTER_PATH": os.pathsep.join(
+                [str(runtime_dir / "share"), str(SHARE), env.get("JUPYTER_PATH", "")]
+            ).rstrip(os.pathsep),
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
     )
     pools = {
         "default": {"pool_size": 1},
-        str(runtime_dir / "form.ipynb"): {"pool_size": pool_size},
+        str(served_dir / "form.ipynb"): {"pool_size": pool_size},
         "form.ipynb": {"pool_size": pool_size},
     }
     command = (
         sys.executable,
         "-m",
         "voila",
-        str(runtime_dir),
+        str(served_dir),
         "--no-browser",
         f"--Voila.ip={host}",
         f"--port={port}",
@@ -137,7 +162,9 @@ def plan_serve(
         "--VoilaConfiguration.preheat_kernel=True",
         f"--VoilaConfiguration.default_pool_size={pool_size}",
         f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
-        "--VoilaKernelManager.fill_delay=0",
+        f"--VoilaKernelManager.fill_delay={FILL_DELAY_SECONDS}",
+        # syntax highlighting of code cells: sources are stripped, so one script less per page
+        '--VoilaConfiguration.extension_denylist=["jupyterlab_pygments"]',
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=True",
@@ -149,7 +176,7 @@ def plan_serve(
         "signin": f"{base}/voila/render/signin.ipynb?code={code}",
         "board": f"{base}/voila/render/board.ipynb?code={code}",
     }
-    return ServePlan(command, env, runtime_dir, urls, code)
+    return ServePlan(command, env, runtime_dir, urls, code, served_dir)
 
 
 def terminal_qr(text: str) -> str:
@@ -184,8 +211,16 @@ def run_serve(plan: ServePlan, *, echo: bool = True, extra_args: Sequence[str] =
             print(qr)
         print("Stop with Ctrl+C.", flush=True)
     process = subprocess.Popen([*plan.command, *extra_args], env=plan.env)
+
+    def stop(_signum: int, _frame: object) -> None:
+        # a service manager (or a test) stopping `sanhui serve` stops Voilà and its kernels too
+        process.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
         return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from toolkit.report.charts import rate_dotplot, save_figure, trend_chart, turnout_chart
 from toolkit.report.diverging import likert_bars
 from toolkit.report.fonts import CJKFont, FontError, configure_matplotlib, find_cjk_font
+from toolkit.report.meeting import MeetingReport, meeting_report_data, render_meeting_report
 from toolkit.report.palette import GROUP_COLORS, LEVEL_COLORS, MEASURE_COLORS
 
 __all__ = [
@@ -25,4 +26,9 @@ __all__ = [
     "save_figure",
     "trend_chart",
     "turnout_chart",
+]
+__all__ += [  # the meeting report (meeting.py)
+    "MeetingReport",
+    "meeting_report_data",
+    "render_meeting_report",
 ]

@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ __all__ = [
     "meeting_report_data",
     "render_meeting_report",
     "report_tables",
+    "show_section",
     "suppress_small_cells",
 ]
 
@@ -78,8 +80,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "subject": {"zh": "评议对象", "en": "Subject"},
     "item": {"zh": "评议项目", "en": "Item"},
     "n_valid": {"zh": "有效评价", "en": "Valid answers"},
-    "strict": {"zh": "满意率", "en": "Satisfied"},
-    "broad": {"zh": "满意+基本满意", "en": "Satisfied or basically"},
+    "strict": {"zh": "满意率（仅满意）", "en": "Satisfied (strict)"},
+    "broad": {"zh": "满意+基本满意率", "en": "Satisfied or basically (broad)"},
     "dissatisfied": {"zh": "不满意率", "en": "Dissatisfied"},
     "dont_know": {"zh": "不了解", "en": "Don't know"},
     "verdict": {"zh": "评议结论", "en": "Verdict"},
@@ -110,7 +112,8 @@ _WORDS: dict[str, dict[str, str]] = {
 
 _RULE_TEXT: dict[str, dict[str, str]] = {
     "majority_of_members": {
-        "zh": "全体成员过半数：满意票超过成员半数为“满意”，否则满意与基本满意票合计超过半数为“基本满意”，否则为“不满意”",
+        "zh": "全体成员过半数：满意票超过成员半数为“满意”，否则满意与基本满意票合计超过半数为"
+        "“基本满意”，否则为“不满意”",
         "en": "Majority of all members: 满意 if satisfied votes exceed half the members, else 基本满意 "
         "if satisfied plus basically satisfied exceed half, else 不满意",
     },
@@ -119,7 +122,8 @@ _RULE_TEXT: dict[str, dict[str, str]] = {
         "en": "Plurality: the most frequent level among the valid answers",
     },
     "score_bands": {
-        "zh": "分数段：满意100分、基本满意60分、不满意0分，平均分80分及以上为满意，60～79分为基本满意，60分以下为不满意",
+        "zh": "分数段：满意100分、基本满意60分、不满意0分，平均分80分及以上为满意，"
+        "60～79分为基本满意，60分以下为不满意",
         "en": "Score bands: 100 / 60 / 0 points; mean 80 or more is 满意, 60-79 基本满意, below 60 不满意",
     },
 }
@@ -273,9 +277,7 @@ def suppress_small_cells(
             values = values.astype("Float64")
         else:
             values = values.astype(object)
-        values = values.copy()
-        values[small] = pd.NA
-        out[column] = values
+        out[column] = values.mask(small)
     out["suppressed"] = small
     return out
 
@@ -340,8 +342,8 @@ def meeting_report_data(
     >>> report = meeting_report_data(demo_store(), "S01-C01-M02")
     >>> report.ballots.set_index("measure")["count"].tolist()
     [75, 43, 43, 0]
-    >>> round(report.broad_rate("juweihui"), 4)
-    0.6585
+    >>> round(report.broad_rate("juweihui"), 4)  # 39 of 41 valid answers
+    0.9512
     """
     from toolkit.analysis import evaluation_verdict, satisfaction_rates, turnout
 
@@ -442,7 +444,7 @@ def meeting_report_data(
         }
     )
     rectify["count"] = [
-        int(pd.to_numeric(valid.get(f"rectify__{c}"), errors="coerce").fillna(0).sum())
+        int(pd.to_numeric(valid[f"rectify__{c}"], errors="coerce").fillna(0).sum())
         if f"rectify__{c}" in valid.columns
         else 0
         for c in rectify["code"]
@@ -478,8 +480,12 @@ def meeting_report_data(
         columns=["n", "estimate", "ci_low", "ci_high"],
         min_cell=min_cell,
     )
-    bottom_items = bottom_items.sort_values(["subject", "rank"], kind="stable").reset_index(
-        drop=True
+    order = {subject: i for i, subject in enumerate(dict.fromkeys(info["subject"]))}
+    bottom_items = (
+        bottom_items.assign(_order=bottom_items["subject"].map(order))
+        .sort_values(["_order", "rank"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
     )
 
     # --- comments, as written -------------------------------------------------------------------
@@ -583,16 +589,27 @@ def meeting_report_data(
 
 
 def format_rate(estimate: Any, low: Any, high: Any, *, suppressed: bool = False) -> str:
-    """``"65.9% (50.6–78.4%)"``: a rate and its interval to one decimal, or ``"—"``.
+    """``"95.1% (83.9%–98.7%)"``: a rate and its interval to one decimal, ``"—"`` or ``"<5"``.
 
-    >>> format_rate(0.6585, 0.5057, 0.7840)
-    '65.9% (50.6–78.4%)'
+    >>> format_rate(39 / 41, 0.838610, 0.986519)
+    '95.1% (83.9%–98.7%)'
     """
     if suppressed:
         return "<5"
     if estimate is None or pd.isna(estimate):
         return "—"
     return f"{float(estimate):.1%} ({float(low):.1%}–{float(high):.1%})"
+
+
+_VERDICTS_EN = {"满意": "Satisfied", "基本满意": "Basically satisfied", "不满意": "Dissatisfied"}
+
+
+def _verdict_text(value: Any, language: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if language == "en" and value in _VERDICTS_EN:
+        return f"{_VERDICTS_EN[value]} ({value})"
+    return str(value)
 
 
 def _count(value: Any) -> str:
@@ -654,7 +671,7 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
             w["basically_n"]: [_count(x) for x in v.get("count_basically_satisfied", [])],
             w["dissatisfied_n"]: [_count(x) for x in v.get("count_dissatisfied", [])],
             w["dont_know"]: [_count(x) for x in v.get("count_dont_know", [])],
-            w["verdict"]: v["verdict"].fillna("—"),
+            w["verdict"]: [_verdict_text(x, lang) for x in v["verdict"]],
         }
     )
     if report.members is not None:
@@ -663,9 +680,7 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
         {
             w["issue"]: report.rectify["label"],
             w["raters"]: report.rectify["count"].astype(int).astype(str),
-            w["share"]: [
-                "—" if pd.isna(s) else f"{float(s):.1%}" for s in report.rectify["share"]
-            ],
+            w["share"]: ["—" if pd.isna(s) else f"{float(s):.1%}" for s in report.rectify["share"]],
         }
     )
     bi = report.bottom_items
@@ -680,7 +695,9 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
                     bi["estimate"], bi["ci_low"], bi["ci_high"], bi["suppressed"], strict=True
                 )
             ],
-            w["n_valid"]: ["<5" if s else _count(n) for n, s in zip(bi["n"], bi["suppressed"], strict=True)],
+            w["n_valid"]: [
+                "<5" if s else _count(n) for n, s in zip(bi["n"], bi["suppressed"], strict=True)
+            ],
         }
     )
     comments = pd.DataFrame(
@@ -696,7 +713,9 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
                 w["all"] if by == "(all)" else f"{w[by]}: {label}"
                 for by, label in zip(t["by"], t["group_label"], strict=True)
             ],
-            w["invited"]: ["<5" if s else _count(n) for n, s in zip(t["n"], t["suppressed"], strict=True)],
+            w["invited"]: [
+                "<5" if s else _count(n) for n, s in zip(t["n"], t["suppressed"], strict=True)
+            ],
             w["attended"]: [
                 "<5" if s else _count(c) for c, s in zip(t["count"], t["suppressed"], strict=True)
             ],
@@ -742,7 +761,7 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
 
 _HEADINGS: dict[str, dict[str, str]] = {
     "ballots": {"zh": "一、票数", "en": "1. Ballots"},
-    "rates": {"zh": "二、满意率（95%置信区间）", "en": "2. Satisfaction rates (95% intervals)"},
+    "rates": {"zh": "二、满意度（95%置信区间）", "en": "2. Satisfaction rates (95% intervals)"},
     "verdict": {"zh": "三、评议结论", "en": "3. Verdict"},
     "rectify": {"zh": "四、整改清单", "en": "4. What needs to be put right"},
     "comments": {"zh": "五、意见和建议（照录）", "en": "5. Comments (as written)"},
@@ -756,7 +775,7 @@ def report_heading(report: MeetingReport, section: str) -> str:
     head = f"## {_HEADINGS[section][lang]}\n\n"
     if section == "rates":
         note = {
-            "zh": "满意率 = 满意 / 有效评价；满意+基本满意 = (满意 + 基本满意) / 有效评价；"
+            "zh": "满意率（仅满意）= 满意 / 有效评价；满意+基本满意率 = (满意 + 基本满意) / 有效评价；"
             "不了解和空白不计入有效评价。括号内为95%置信区间（Wilson法）。"
             f"少于{report.min_cell}人评价的项目不公布（<5）。",
             "en": "Satisfied = 满意 / valid answers; satisfied or basically = (满意 + 基本满意) / "
@@ -770,7 +789,9 @@ def report_heading(report: MeetingReport, section: str) -> str:
             if report.members is not None
             else ""
         )
-        note = {"zh": "评定规则：", "en": "Rule applied: "}[lang] + f"`{report.rule}` — {rule}{members}."
+        note = {"zh": "评定规则：", "en": "Rule applied: "}[
+            lang
+        ] + f"`{report.rule}` — {rule}{members}."
     elif section == "rectify":
         note = {
             "zh": "上表：勾选各类整改问题的人数；下表：各评议对象满意+基本满意率最低的项目"
@@ -820,7 +841,7 @@ def rates_chart(report: MeetingReport) -> Figure:
         ci_low=shown["ci_low"].astype(float),
         ci_high=shown["ci_high"].astype(float),
     )
-    labels = {**report.labels}
+    labels: dict[Hashable, str] = dict(report.labels.items())
     return rate_dotplot(
         shown,
         measure="broad",
@@ -861,6 +882,13 @@ _REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block data_png scoped -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ (output | get_metadata('alt', 'image/png')) or 'chart' | escape_html }}"
+ style="max-width: 100%; height: auto;">
+</div>
+{%- endblock data_png -%}
 {%- block extra_css -%}
 <style type="text/css">
   body { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem; }
@@ -970,7 +998,12 @@ def export_html(nb: Any) -> str:
     nb = nb.copy()
     nb.metadata.pop("widgets", None)
     html, _resources = exporter.from_notebook_node(nb)
-    return str(html)
+    # the lab theme's CSS cites its sources in comments (https://...): drop comments inside <style>
+    return _STYLE.sub(lambda m: _CSS_COMMENT.sub("", m.group(0)), str(html))
+
+
+_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 def find_chromium() -> str | None:
@@ -1037,10 +1070,27 @@ def render_meeting_report(
     dict
         ``html`` (path), ``pdf`` (path or None), ``seconds`` (wall time).
     """
+    from nbclient.exceptions import CellExecutionError
+
     started = time.perf_counter()
-    if database_url is not None and database_url.startswith("sqlite:///"):
-        open_report_store(database_url).close()  # a clear error before starting a kernel
-    nb = execute_report(meeting_id, database_url=database_url, language=language, notebook=notebook)
+    check_option("language", language, _LANGUAGES)
+    if database_url is not None:  # a clear error before starting a kernel
+        with open_report_store(database_url) as store:
+            kind = store.meeting(meeting_id).kind
+        if kind != "evaluation":
+            raise ParameterError(
+                f"meeting {meeting_id} is a {kind} meeting; the report is for evaluation "
+                "meetings (评议会), which have ballots. Pick an evaluation meeting."
+            )
+    try:
+        nb = execute_report(
+            meeting_id, database_url=database_url, language=language, notebook=notebook
+        )
+    except CellExecutionError as error:
+        raise DataError(
+            f"the report notebook {Path(notebook).name} failed for meeting {meeting_id}: "
+            f"{error.ename}: {error.evalue}"
+        ) from error
     html = export_html(nb)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -1051,8 +1101,57 @@ def render_meeting_report(
     return {"html": target, "pdf": pdf_path, "seconds": time.perf_counter() - started}
 
 
-def _json_default(value: Any) -> Any:  # pragma: no cover - debugging helper
-    return str(value)
+def _alt(report: MeetingReport, chart: str) -> str:
+    return {
+        ("rates", "zh"): "各评议项目满意+基本满意率及95%置信区间（点图）",
+        ("rates", "en"): "Broad satisfaction rate of each item with its 95% interval (dot plot)",
+        ("turnout", "zh"): "各年龄段到会率及95%置信区间（柱状图）",
+        ("turnout", "en"): "Turnout by age band with 95% intervals (bar chart)",
+    }[(chart, report.language)]
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, border=0, classes="sanhui-table", na_rep="—", escape=True)
+
+
+def show_section(report: MeetingReport, section: str) -> None:
+    """Display one section of the report in Jupyter: heading, table(s) and chart.
+
+    Sections: ``title``, ``ballots``, ``rates``, ``verdict``, ``rectify``, ``comments``,
+    ``turnout``. Tables are plain HTML (no index, no random ids), so an executed notebook is
+    byte-for-byte the same on every run.
+    """
+    from IPython.display import HTML, Markdown, display
+
+    sections = ("title", "ballots", "rates", "verdict", "rectify", "comments", "turnout")
+    check_option("section", section, sections)
+    if section == "title":
+        display(Markdown(report_title(report)))
+        return
+    tables = report_tables(report)
+    display(Markdown(report_heading(report, section)))
+    if section == "rates":
+        display(HTML(_html_table(tables["rates"])))
+        display(rates_chart(report), metadata={"image/png": {"alt": _alt(report, "rates")}})
+    elif section == "rectify":
+        display(HTML(_html_table(tables["rectify"])))
+        display(HTML(_html_table(tables["bottom_items"])))
+    elif section == "comments":
+        if tables["comments"].empty:
+            display(Markdown(_word("none", report.language)))
+        else:
+            display(HTML(_html_table(tables["comments"])))
+    elif section == "turnout":
+        display(HTML(_html_table(tables["turnout"])))
+        display(turnout_figure(report), metadata={"image/png": {"alt": _alt(report, "turnout")}})
+        by_role = {
+            "zh": "按评议人自报身份的总体评价满意+基本满意率（不足5人不公布）：",
+            "en": "Overall broad rate by the raters' self-reported role (fewer than 5: not shown):",
+        }[report.language]
+        display(Markdown(by_role))
+        display(HTML(_html_table(tables["rates_by_role"])))
+    else:
+        display(HTML(_html_table(tables[section])))
 
 
 def report_summary(report: MeetingReport) -> str:
@@ -1064,4 +1163,4 @@ def report_summary(report: MeetingReport) -> str:
         "rule": report.rule,
         "verdict": dict(zip(report.verdict["subject"], report.verdict["verdict"], strict=True)),
     }
-    return json.dumps(data, ensure_ascii=False, default=_json_default)
+    return json.dumps(data, ensure_ascii=False, default=str)

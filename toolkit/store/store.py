@@ -1530,7 +1530,8 @@ class Store:
             digest = answers_hash(submission.answers)
             answers = _json_ready(submission.answers)
             paradata = None if submission.paradata is None else _json_ready(submission.paradata)
-            json.dumps(paradata, allow_nan=False)
+            # UTF-8 strictly: a lone surrogate would be stored by SQLite and refused by PostgreSQL
+            json.dumps(paradata, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except (TypeError, ValueError) as error:
             raise AnswerError(
                 [

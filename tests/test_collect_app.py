@@ -1,0 +1,360 @@
+"""The three served apps outside Voilà (``display=False``) on a private copy of the demo store, and
+the kernel lock in a real IPython kernel."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+import ipywidgets as w
+import pytest
+import sqlalchemy as sa
+
+from toolkit.analysis import satisfaction_rates
+from toolkit.collect.app import board_app, form_app, signin_app
+from toolkit.collect.board import LiveBoard, board_figures, render_board_html
+from toolkit.collect.gate import AccessGate
+from toolkit.collect.kernel import kernel_spec
+from toolkit.collect.signin import SignInPage
+from toolkit.demo import LIVE_MEETING, demo_store
+from toolkit.store import Store, Submission
+
+CODE = "246810"
+ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity", "results")
+
+
+@pytest.fixture
+def store(monkeypatch):
+    """A private copy of the demo database, served to the apps through the environment."""
+    store = demo_store()
+    for name in ("VOILA_BASE_URL", "VOILA_PREHEAT", "SANHUI_QUERY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SANHUI_DB", store.url)
+    monkeypatch.setenv("SANHUI_MEETING", LIVE_MEETING)
+    monkeypatch.setenv("SANHUI_ACCESS_CODE", CODE)
+    yield store
+    store.close()
+
+
+def all_names(store: Store) -> list[str]:
+    with store.engine.connect() as connection:
+        return [r[0] for r in connection.execute(sa.text("SELECT name FROM participant_names"))]
+
+
+def invited_name(store: Store) -> tuple[str, str]:
+    """Name and id of someone invited to the live meeting who has not checked in."""
+    roster = store.roster(LIVE_MEETING)
+    pid = str(roster[roster["invited"] & ~roster["attended"]]["participant_id"].iloc[0])
+    with store.engine.connect() as connection:
+        name = connection.execute(
+            sa.text("SELECT name FROM participant_names WHERE participant_id = :p"), {"p": pid}
+        ).scalar_one()
+    return str(name), pid
+
+
+def ballot(overall: str, *, juweihui: str = "satisfied", wuye: str = "satisfied") -> dict:
+    answers = {f"juweihui__{i}": juweihui for i in ITEMS} | {f"wuye__{i}": wuye for i in ITEMS}
+    answers |= {"juweihui__overall": overall, "wuye__overall": wuye, "project_elevator": "no"}
+    return answers
+
+
+def submit(store: Store, answers: dict) -> None:
+    store.submit(Submission(uuid=str(uuid.uuid4()), meeting_id=LIVE_MEETING, answers=answers))
+
+
+def walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
+
+
+def html_of(widget) -> str:
+    return " ".join(str(c.value) for c in walk(widget) if isinstance(c, w.HTML))
+
+
+# ------------------------------------------------------------------------------------------ form
+def test_form_app_serves_the_live_meeting_with_its_two_subjects(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "device=A7")
+    form = form_app(display=False)
+    assert form.meeting == LIVE_MEETING
+    assert form.subject_ids == ("juweihui", "wuye")
+    assert [p.key for p in form.pages][:2] == ["ratings__juweihui", "ratings__wuye"]
+    assert form.device == "A7" and form.language == "zh" and form.screen == "page"
+    assert "居委会" in html_of(form.root)
+
+
+def test_form_app_rejects_a_strange_device_label_and_takes_english(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "device=../../etc&lang=en")
+    form = form_app(display=False)
+    assert form.device is None
+    assert form.language == "en"
+
+
+def test_form_app_restores_the_draft_of_the_same_tablet(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "device=B2")
+    first = form_app(display=False)
+    first.controls["juweihui__attitude"].buttons[2].click()  # 不满意
+    again = form_app(display=False)  # the tablet reloads the page: a new kernel
+    assert again.respondent.submission_id == first.respondent.submission_id
+    assert again.controls["juweihui__attitude"].value == "dissatisfied"
+    assert "sh-selected" in again.controls["juweihui__attitude"].buttons[2]._dom_classes
+
+
+def test_form_app_ballot_reaches_the_store(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "device=C3")
+    form = form_app(display=False)
+    for subject in ("juweihui", "wuye"):
+        for item in (*ITEMS, "overall"):
+            form.controls[f"{subject}__{item}"].buttons[0].click()
+        assert form.next()
+    while form.screen == "page":
+        assert form.next()
+    form.buttons["submit"].click()
+    assert form.screen == "thanks"
+    responses = store.responses(LIVE_MEETING, include_void=True)
+    assert len(responses) == 1
+    assert responses["device"].iloc[0] == "C3"
+    assert str(responses["wuye__overall"].iloc[0]) == "satisfied"
+
+
+# --------------------------------------------------------------------------------------- sign-in
+def test_signin_gate_refuses_a_wrong_code_in_the_url(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "code=000000")
+    gate = signin_app(display=False)
+    assert isinstance(gate, AccessGate) and not gate.opened
+    assert "访问码不正确" in gate.message.value
+    assert not any(isinstance(c, SignInPage) for c in walk(gate))
+    assert gate.try_code(CODE + " ") is True  # typed with a trailing space
+    assert isinstance(gate.children[0], SignInPage)
+
+
+def test_signin_gate_without_an_access_code_never_opens(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_ACCESS_CODE", "")
+    gate = signin_app(display=False)
+    assert gate.try_code("") is False and not gate.opened
+
+
+def test_signin_search_check_in_and_turnout(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
+    gate = signin_app(display=False)
+    assert gate.opened
+    page = gate.children[0]
+    assert isinstance(page, SignInPage)
+    before = page.update_turnout()
+    name, pid = invited_name(store)
+    page.search.value = name
+    rows = page.results.children
+    assert rows and name in html_of(page.results)
+    buttons = [b for b in walk(page.results) if isinstance(b, w.Button) and not b.disabled]
+    buttons[0].click()
+    after = page.update_turnout()
+    assert after["attended"] == before["attended"] + 1
+    assert after["invited_attended"] == before["invited_attended"] + 1
+    assert f"已签到 {after['attended']} 人" in page.turnout.value  # shown at once
+    roster = store.roster(LIVE_MEETING).set_index("participant_id")
+    assert bool(roster.loc[pid, "attended"])
+    page.search.value = "不存在的名字"
+    assert "没有找到" in html_of(page.results)
+
+
+def test_signin_registers_a_walk_in_with_role_and_demographics(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
+    page = signin_app(display=False).children[0]
+    before = page.update_turnout()
+    fields = page.walk_in_fields
+
+    def tap(key: str, code: str) -> None:
+        control = fields[key]
+        control.buttons[[c for c, _ in control.options].index(code)].click()
+
+    tap("role", "party_member")
+    tap("gender", "female")
+    tap("age_band", "70-79")
+    tap("floor_band", "4-6")
+    fields["building"].value = "12"
+    pid = page.register_walk_in()
+    assert pid is not None
+    after = page.update_turnout()
+    assert after["walk_ins"] == before["walk_ins"] + 1
+    assert after["attended"] == before["attended"] + 1
+    table = store.attendance_table(LIVE_MEETING).set_index("participant_id")
+    row = table.loc[pid]
+    assert (row["role"], row["gender"], row["age_band"], row["floor_band"]) == (
+        "party_member",
+        "female",
+        "70-79",
+        "4-6",
+    )
+    assert str(row["building"]) == "12" and bool(row["walk_in"]) and not bool(row["invited"])
+    assert fields["role"].value is None and fields["building"].value == ""  # ready for the next
+
+
+# ----------------------------------------------------------------------------------------- board
+def test_board_figures_equal_satisfaction_rates(store):
+    """On a past demo meeting (about 40 ballots): the board's numbers are the analysis numbers."""
+    meetings = store.meetings()
+    past = meetings[(meetings["kind"] == "evaluation") & (meetings["status"] == "closed")]
+    meeting = str(past["meeting_id"].iloc[0])
+    figures = board_figures(store, meeting)
+    responses = store.responses(meeting, include_void=True)
+    valid = responses[responses["status"] == "valid"]
+    assert figures["received"] == len(responses) and figures["valid"] == len(valid)
+    assert figures["void"] == len(responses) - len(valid)
+    shown = 0
+    for row in figures["subjects"]:
+        column = f"{row['subject']}__overall"
+        rates = satisfaction_rates(valid, items=[column], method="wilson", confidence=0.95)
+        for measure in ("strict", "broad"):
+            expected = rates[rates["measure"] == measure].iloc[0]
+            assert row["n"] == int(expected["n"])
+            if row["suppressed"]:
+                continue
+            got = row[measure]
+            assert got["count"] == int(expected["count"])
+            for key in ("estimate", "ci_low", "ci_high"):
+                assert got[key] == pytest.approx(float(expected[key]), rel=1e-12)
+            shown += 1
+    assert shown >= 2
+    text = render_board_html(figures)
+    strict = next(s for s in figures["subjects"] if not s["suppressed"])["strict"]
+    assert f"{100 * strict['estimate']:.0f}%" in text
+
+
+def test_board_suppresses_small_cells_and_shows_no_names(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
+    for overall in ("satisfied", "dissatisfied", "basically_satisfied"):
+        submit(store, ballot(overall))
+    gate = board_app(display=False, interval=3600)
+    board = gate.children[0]
+    assert isinstance(board, LiveBoard)
+    try:
+        figures = board.figures
+        assert figures["received"] == 3
+        assert all(s["suppressed"] and s["n"] == 3 for s in figures["subjects"])
+        assert "有效票不足 5 张" in board.view.value
+        assert "95% CI" not in board.view.value  # no rate of a small cell anywhere
+        for overall in ("satisfied", "satisfied", "dissatisfied"):
+            submit(store, ballot(overall))
+        figures = board.refresh()
+        assert figures["received"] == 6 and not any(s["suppressed"] for s in figures["subjects"])
+        juweihui = figures["subjects"][0]
+        assert juweihui["strict"]["count"] == 3 and juweihui["broad"]["count"] == 4
+        assert "已收选票" in board.view.value and "95% CI" in board.view.value
+        # checked-in residents' names are in the store, never on the board
+        name, pid = invited_name(store)
+        store.check_in(LIVE_MEETING, pid)
+        store.register_walk_in(
+            LIVE_MEETING,
+            role="resident",
+            gender="male",
+            age_band="60-69",
+            building="3",
+            name="测试现场居民",
+        )
+        board.refresh()
+        shown = html_of(gate)
+        names = all_names(store)
+        assert "测试现场居民" in names and name in names
+        leaked = [n for n in names if n and n in shown]
+        assert leaked == [], f"names on the board: {leaked[:5]}"
+    finally:
+        board.stop()
+
+
+def test_board_gate_refuses_a_wrong_code(store, monkeypatch):
+    monkeypatch.setenv("SANHUI_QUERY", "code=13579")
+    gate = board_app(display=False)
+    assert not gate.opened
+    assert not any(isinstance(c, LiveBoard) for c in walk(gate))
+
+
+# ------------------------------------------------------------------------------------ lock_kernel
+def test_lock_kernel_refuses_code_on_shell_and_control_but_widgets_still_talk(tmp_path):
+    """In a real kernel (the one ``sanhui serve`` starts): after ``lock_kernel()`` no request can run
+    code, on the shell or the control channel, while comm (widget) requests are still answered."""
+    from jupyter_client import KernelManager
+
+    spec_dir = tmp_path / "share" / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps(kernel_spec()), encoding="utf-8")
+    km = KernelManager(kernel_name="python3")
+    km.kernel_spec_manager.kernel_dirs = [str(spec_dir.parent)]
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        before, after_shell, after_control = (tmp_path / f"{n}.txt" for n in "abc")
+
+        def write(path: Path) -> str:
+            return f"open({str(path)!r}, 'w').write('x')"
+
+        # the same request works before the lock (so the test can fail)
+        reply = kc.execute_interactive(write(before), timeout=60)
+        assert reply["content"]["status"] == "ok" and before.exists()
+        check = "import sys; print(sys.modules.get('pyarrow'), sys.modules.get('debugpy'))"
+        shown: list[str] = []
+        kc.execute_interactive(
+            check, timeout=30, output_hook=lambda m: shown.append(m["content"].get("text", ""))
+        )
+        assert "None None" in "".join(shown)  # the served kernel leaves them out
+        reply = kc.execute_interactive(
+            "from toolkit.collect.lockdown import lock_kernel; locked = lock_kernel()", timeout=60
+        )
+        assert reply["content"]["status"] == "ok"
+
+        kc.execute(write(after_shell))
+        request = kc.session.msg(
+            "execute_request",
+            {
+                "code": write(after_control),
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": True,
+            },
+        )
+        kc.control_channel.send(request)
+        msg_id = kc.comm_info(target_name="jupyter.widget")
+        deadline = time.monotonic() + 30
+        while True:  # the refused requests get no reply; the comm request does
+            reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+            assert reply["msg_type"] != "execute_reply", reply
+        assert reply["msg_type"] == "comm_info_reply"
+        assert reply["content"]["status"] == "ok"
+        time.sleep(1.0)  # give a wrongly accepted request time to run
+        assert not after_shell.exists()
+        assert not after_control.exists()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_lock_kernel_outside_a_kernel_is_a_no_op():
+    from toolkit.collect.lockdown import lock_kernel
+
+    assert lock_kernel() is False
+
+
+def test_board_html_escapes_titles():
+    figures = {
+        "meeting": "m",
+        "title": "<script>x</script>",
+        "issued": None,
+        "received": 0,
+        "valid": 0,
+        "void": 0,
+        "invited": 0,
+        "invited_attended": 0,
+        "walk_ins": 0,
+        "attended": 0,
+        "subjects": [],
+    }
+    text = render_board_html(figures)
+    assert "<script>" not in text and re.search(r"&lt;script&gt;", text)

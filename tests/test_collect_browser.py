@@ -1,0 +1,365 @@
+"""The served pages in a real browser: ``sanhui serve`` on a private demo database, driven by Debian's
+Chromium through Playwright at a tablet and a phone viewport.
+
+Required in CI (``CI=true``: a missing browser fails the run); elsewhere skipped only when Chromium
+is missing. Screenshots go to ``artifacts/`` (git-ignored); the README's ``docs/images/form-tablet.png``
+is written when missing or with ``SANHUI_UPDATE_SCREENSHOTS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from toolkit.demo import LIVE_MEETING, build_demo
+from toolkit.store import Store
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CODE = "246810"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+REQUIRED = "请对每一项作出选择。"  # the ratings grid's required message (surveys/evaluation.yaml)
+CJK_FAMILY = re.compile(r"CJK|Source Han|WenQuanYi|Droid Sans Fallback|PingFang|YaHei", re.I)
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+if CHROMIUM is None:
+    if IN_CI:  # never skip in CI: a missing browser fails the run
+        raise RuntimeError(
+            "CI needs Debian's Chromium for the browser tests: `apt-get install chromium` "
+            "(.ci/run installs it)."
+        )
+    pytest.skip(
+        "Chromium is missing (Debian: `apt-get install chromium fonts-noto-cjk`)",
+        allow_module_level=True,
+    )
+
+import playwright.sync_api as sync_api  # noqa: E402  (the `test` extra installs it)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, tmp: Path) -> None:
+        self.db = tmp / "demo.db"
+        with Store.open(self.db) as store:
+            build_demo(store)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = (tmp / "serve.log").open("w")
+        env = dict(os.environ, SANHUI_DB=str(self.db), PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "toolkit.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--access-code",
+                CODE,
+                "--pool",
+                "1",  # two cores: the phone page may wait for a kernel rather than slow all
+                "--runtime-dir",
+                str(tmp / "runtime"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.log_path = tmp / "serve.log"
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("sanhui serve stopped:\n" + self.log_path.read_text())
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("sanhui serve did not answer:\n" + self.log_path.read_text())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+    def ballots(self) -> int:
+        with Store.open(self.db) as store:
+            return len(store.responses(LIVE_MEETING, include_void=True))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp("serve"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class Page:
+    """A page with every request it made recorded."""
+
+    def __init__(self, browser, server: Server, path: str, device: dict) -> None:
+        self.context = browser.new_context(**device, locale="zh-CN")
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        # the first page of a fresh server waits for its kernel to start (seconds when the
+        # machine is busy); Playwright's default of 30 s is too short on two loaded cores
+        self.page.goto(server.base + path, wait_until="commit", timeout=120_000)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def outside_requests(self) -> list[str]:
+        return [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme not in ("data", "blob")
+            and urlsplit(u).hostname not in ("127.0.0.1",)
+        ]
+
+
+def open_form(browser, server: Server, device: dict, label: str) -> Page:
+    page = Page(browser, server, f"/voila/render/form.ipynb?device={label}", device)
+    page.page.locator("button.sh-choice").first.wait_for(state="visible", timeout=120_000)
+    return page
+
+
+def progress(page) -> str:
+    return page.locator(".sh-progress").inner_text()
+
+
+def wait_progress(page, text: str) -> None:
+    page.locator(".sh-progress", has_text=text).wait_for(timeout=20_000)
+
+
+def tap_rows(page, choice: str) -> int:
+    """Tap ``choice`` in every rating row shown; return the number of rows."""
+    rows = page.locator(".sh-grid-row:visible")
+    count = rows.count()
+    for index in range(count):
+        rows.nth(index).locator(f'button.sh-choice:text-is("{choice}")').tap()
+    for index in range(count):  # every tap came back from the kernel
+        rows.nth(index).locator("button.sh-selected").wait_for(timeout=20_000)
+    return count
+
+
+def tap_button(page, text: str) -> None:
+    page.locator(f'button:text-is("{text}"):visible').first.tap()
+
+
+def check_page_is_clean(page: Page) -> None:
+    html = page.page.content()
+    assert page.outside_requests() == [], "requests outside the laptop"
+    text = page.page.locator("body").inner_text()
+    for leak in ("Traceback", "form_app", "import ", "toolkit.collect", "Error"):
+        assert leak not in text, f"{leak!r} on the page"
+    assert "from toolkit" not in html and "form_app()" not in html  # sources stripped
+    assert not page.page.locator(".jp-InputArea:visible, .jp-CodeMirrorEditor").count()
+
+
+def check_touch_sizes(page) -> None:
+    sizes = page.eval_on_selector_all(
+        "button.sh-choice",
+        "els => els.filter(e => e.offsetParent).map(e => "
+        "[e.getBoundingClientRect().width, e.getBoundingClientRect().height, e.innerText])",
+    )
+    assert sizes
+    small = [s for s in sizes if s[0] < 48 or s[1] < 48]
+    assert small == [], f"touch targets under 48 × 48 px: {small[:5]}"
+    fonts = page.eval_on_selector_all(
+        ".sh-grid-item, .sh-label, button.sh-choice",
+        "els => els.filter(e => e.offsetParent).map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert fonts and min(fonts) >= 18
+
+
+def check_chinese_glyphs(page) -> None:
+    """The label's text is drawn with a CJK font actually present (no missing-glyph boxes)."""
+    assert page.evaluate("document.fonts.check('20px \"Noto Sans CJK SC\"', '满意')")
+    family = page.eval_on_selector(
+        "div.sh-grid-item:not(.widget-html)", "e => getComputedStyle(e).fontFamily"
+    )
+    assert CJK_FAMILY.search(family)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    for selector in ("div.sh-grid-item:not(.widget-html)", "button.sh-choice"):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        assert used and all(CJK_FAMILY.search(f["familyName"]) for f in used), used
+    cdp.detach()
+
+
+def boxes(page, row_index: int = 0) -> tuple[dict, dict]:
+    row = page.locator(".sh-grid-row").nth(row_index)
+    return (
+        row.locator(".widget-html.sh-grid-item").bounding_box(),
+        row.locator("button.sh-choice").first.bounding_box(),
+    )
+
+
+def test_tablet_fills_reviews_and_submits_a_ballot(browser, server):
+    page = open_form(browser, server, TABLET, "T1")
+    p = page.page
+    try:
+        assert progress(p) == "第 1 / 5 页"
+        check_touch_sizes(p)
+        check_chinese_glyphs(p)
+        label, first = boxes(p)
+        assert first["x"] >= label["x"] + label["width"] - 1  # choices beside the item
+        assert abs(first["y"] + first["height"] / 2 - (label["y"] + label["height"] / 2)) < 30
+        p.screenshot(path=str(ARTIFACTS / "form-tablet.png"))
+        readme_image = ROOT / "docs" / "images" / "form-tablet.png"
+        if not readme_image.exists() or os.environ.get("SANHUI_UPDATE_SCREENSHOTS"):
+            readme_image.parent.mkdir(parents=True, exist_ok=True)
+            p.screenshot(path=str(readme_image))  # for the README; committed
+        assert readme_image.stat().st_size < 200_000
+
+        # Next on an empty page: the required message at the question, the page stays
+        tap_button(p, "下一页")
+        p.locator(".sh-error", has_text=REQUIRED).first.wait_for(timeout=20_000)
+        assert progress(p) == "第 1 / 5 页"
+        p.screenshot(path=str(ARTIFACTS / "form-tablet-required.png"))
+
+        assert tap_rows(p, "满意") == 7  # 居委会: six items and the overall rating
+        tap_button(p, "下一页")
+        wait_progress(p, "第 2 / 5 页")
+        assert tap_rows(p, "基本满意") == 7  # 物业
+        tap_button(p, "下一页")
+        wait_progress(p, "第 3 / 5 页")  # project page: no elevator, nothing to rate
+        tap_button(p, "下一页")
+        wait_progress(p, "第 4 / 5 页")
+        p.locator('button.sh-choice:text-is("办事拖拉、回应不及时")').tap()
+        p.locator("button.sh-selected").first.wait_for(timeout=20_000)
+        tap_button(p, "下一页")
+        wait_progress(p, "第 5 / 5 页")
+        p.locator('button.sh-choice:text-is("70～79岁")').tap()
+        p.locator("button.sh-selected").first.wait_for(timeout=20_000)
+        tap_button(p, "检查答案")
+        p.get_by_text("请检查您的回答").wait_for(timeout=20_000)
+        review = p.locator("table.sh-review").all_inner_texts()
+        assert any("基本满意" in t for t in review) and any("70～79岁" in t for t in review)
+        p.screenshot(path=str(ARTIFACTS / "form-tablet-review.png"), full_page=True)
+        before = server.ballots()
+        tap_button(p, "提交")
+        p.get_by_text("提交成功").wait_for(timeout=30_000)
+        assert server.ballots() == before + 1
+        with Store.open(server.db) as store:
+            stored = store.responses(LIVE_MEETING, include_void=True)
+        row = stored[stored["device"] == "T1"].iloc[-1]
+        assert str(row["juweihui__overall"]) == "satisfied"
+        assert str(row["wuye__overall"]) == "basically_satisfied"
+        assert str(row["age_band"]) == "70-79"
+        uuid.UUID(str(row["submission_id"]))
+
+        tap_button(p, "下一位")  # the next resident gets a clean first page
+        wait_progress(p, "第 1 / 5 页")
+        p.locator("button.sh-choice").first.wait_for(state="visible")
+        assert p.locator(".sh-selected").count() == 0
+        assert p.locator(".sh-error").count() == 0
+        check_page_is_clean(page)
+    finally:
+        page.close()
+
+
+def test_phone_stacks_the_rating_rows(browser, server):
+    page = open_form(browser, server, PHONE, "P1")
+    p = page.page
+    try:
+        label, first = boxes(p)
+        assert first["y"] >= label["y"] + label["height"] - 1  # choices under the item
+        check_touch_sizes(p)
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, "the page scrolls sideways on a phone"
+        p.screenshot(path=str(ARTIFACTS / "form-phone.png"), full_page=True)
+        check_page_is_clean(page)
+    finally:
+        page.close()
+
+
+def test_board_behind_the_code_shows_the_ballots_and_no_names(browser, server):
+    received = server.ballots()
+    page = Page(browser, server, "/voila/render/board.ipynb?code=000000", TABLET)
+    p = page.page
+    try:
+        p.get_by_text("访问码不正确").wait_for(timeout=120_000)  # a wrong code in the URL
+        assert p.locator(".sh-board").count() == 0
+        for digit in CODE:  # the staff taps the right one in
+            p.locator(f'button.sh-choice:text-is("{digit}")').tap()
+        p.wait_for_function(
+            "code => document.querySelector('.sh-number-display input').value === code",
+            arg=CODE,
+            timeout=20_000,
+        )
+        tap_button(p, "进入 Enter")
+        p.locator(".sh-board .sh-big").first.wait_for(timeout=30_000)
+        big = p.locator(".sh-board .sh-big").first.inner_text()
+        assert int(big) == received  # the ballot the tablet just sent
+        text = p.locator("body").inner_text()
+        if received < 5:
+            assert "有效票不足 5 张" in text and "95% CI" not in text  # small cells suppressed
+        with Store.open(server.db) as store:
+            names = store.search_participants(LIVE_MEETING, "", limit=200)["name"].tolist()
+        assert names and not [n for n in names if n and n in text]
+        assert not [n for n in names if n and n in p.content()]
+        p.screenshot(path=str(ARTIFACTS / "board.png"))
+        check_page_is_clean(page)
+    finally:
+        page.close()

@@ -1,0 +1,288 @@
+"""Tests of toolkit.report.meeting: the report data, the rendered HTML, the CLI, a screenshot.
+
+The report is rendered once per module (one kernel run of notebooks/40_meeting_report.ipynb on a
+private copy of the demo database) and its key numbers are checked against the analysis functions
+and against R (``tests/reference/report_meeting.R``: ``prop.test(x, n, correct = FALSE)``).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from toolkit.analysis import satisfaction_rates, turnout
+from toolkit.demo import demo_store
+from toolkit.errors import ParameterError, StoreError
+from toolkit.report.meeting import (
+    MeetingReport,
+    find_chromium,
+    format_rate,
+    meeting_report_data,
+    render_meeting_report,
+    report_tables,
+    suppress_small_cells,
+)
+from toolkit.store import schema
+
+MEETING = "S01-C01-M02"
+REFERENCE = json.loads(
+    (Path(__file__).parent / "reference" / "report_meeting.json").read_text(encoding="utf-8")
+)
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def store() -> Any:
+    with demo_store() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def report(store: Any) -> MeetingReport:
+    return meeting_report_data(store, MEETING)
+
+
+@pytest.fixture(scope="module")
+def rendered(store: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = render_meeting_report(MEETING, out=out, database_url=store.url)
+    result["text"] = out.read_text(encoding="utf-8")
+    return result
+
+
+def _table_rows(page: str, first_cell: str) -> list[list[str]]:
+    """The rows (cell texts) of the HTML table whose header row starts with ``first_cell``."""
+    for table in re.findall(r"<table.*?</table>", page, flags=re.DOTALL):
+        head = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", table, flags=re.DOTALL)
+        if head and htmllib.unescape(head[0].strip()) == first_cell:
+            body = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>", 1)[1], flags=re.DOTALL)
+            return [
+                [htmllib.unescape(c.strip()) for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
+                for row in body
+            ]
+    raise AssertionError(f"no table headed {first_cell!r} in the report")
+
+
+# --- the data --------------------------------------------------------------------------------------
+
+
+def test_ballot_counts_match_the_store(store: Any, report: MeetingReport) -> None:
+    row = store.meetings().set_index("meeting_id").loc[MEETING]
+    counts = report.ballots.set_index("measure")["count"]
+    assert int(counts["issued"]) == int(row["ballots_issued"])
+    assert int(counts["returned"]) == int(row["ballots_returned"]) == 43
+    assert int(counts["valid"]) == int(row["ballots_valid"])
+    assert int(counts["void"]) == int(row["ballots_void"])
+
+
+def test_rates_match_satisfaction_rates_and_r(store: Any, report: MeetingReport) -> None:
+    valid = store.responses(MEETING)
+    direct = satisfaction_rates(valid, items="juweihui__overall")
+    broad = direct[direct["measure"] == "broad"].iloc[0]
+    ours = report.rates[
+        (report.rates["subject"] == "juweihui")
+        & (report.rates["item"] == "overall")
+        & (report.rates["measure"] == "broad")
+    ].iloc[0]
+    for column in ("count", "n", "estimate", "ci_low", "ci_high"):
+        assert float(ours[column]) == pytest.approx(float(broad[column]), rel=1e-12)
+    ref = REFERENCE["juweihui_overall_broad"]  # R prop.test(39, 41, correct = FALSE)
+    assert (int(ours["count"]), int(ours["n"])) == (ref["count"], ref["n"])
+    for column in ("estimate", "ci_low", "ci_high"):
+        assert float(ours[column]) == pytest.approx(ref[column], rel=1e-9)
+    assert report.broad_rate("juweihui") == pytest.approx(ref["estimate"], rel=1e-12)
+
+
+def test_turnout_matches_turnout_and_r(store: Any, report: MeetingReport) -> None:
+    roster = store.attendance_table(MEETING)
+    direct = turnout(roster[roster["invited"]]).iloc[0]
+    overall = report.turnout[report.turnout["by"] == "(all)"].iloc[0]
+    ref = REFERENCE["turnout_all"]
+    assert (int(overall["count"]), int(overall["n"])) == (ref["count"], ref["n"])
+    assert int(direct["count"]) == ref["count"]
+    for column in ("estimate", "ci_low", "ci_high"):
+        assert float(overall[column]) == pytest.approx(ref[column], rel=1e-9)
+
+
+def test_verdict_records_the_rule(report: MeetingReport) -> None:
+    assert set(report.verdict["rule"]) == {"majority_of_members"}
+    assert report.members == 75
+    assert list(report.verdict["subject"]) == ["juweihui", "yeweihui", "contractor"]
+    # S / M > 1/2 or (S + B) / M > 1/2 with M = 75 members, not the 43 who came
+    row = report.verdict.set_index("subject").loc["contractor"]
+    s, b = int(row["count_satisfied"]), int(row["count_basically_satisfied"])
+    assert row["verdict"] == (
+        "满意" if 2 * s > 75 else "基本满意" if 2 * (s + b) > 75 else "不满意"
+    )
+
+
+def test_other_rules_and_errors(store: Any) -> None:
+    plural = meeting_report_data(store, MEETING, rule="plurality")
+    assert set(plural.verdict["rule"]) == {"plurality"} and plural.members is None
+    with pytest.raises(ParameterError, match="rule"):
+        meeting_report_data(store, MEETING, rule="majority")
+    with pytest.raises(ParameterError, match="hearing"):
+        meeting_report_data(store, "S01-C01-M01")
+    with pytest.raises(StoreError, match="no meeting"):
+        meeting_report_data(store, "S01-C01-M99")
+
+
+def test_rectification_list(store: Any, report: MeetingReport) -> None:
+    valid = store.responses(MEETING)
+    counts = report.rectify.set_index("code")["count"]
+    assert int(counts["fairness_issue"]) == int(valid["rectify__fairness_issue"].sum())
+    assert (report.rectify["n"] == len(valid)).all()
+    flagged = report.bottom_items
+    assert set(flagged["subject"]) >= {"juweihui", "yeweihui", "contractor"}
+    assert (flagged["rank"] <= 2).all() and "overall" not in set(flagged["item"])
+
+
+def test_comments_are_as_written_and_sorted(store: Any, report: MeetingReport) -> None:
+    valid = store.responses(MEETING)
+    written = sorted(t for t in valid["comments"].dropna() if t.strip())
+    assert report.comments.loc[report.comments["kind"] == "comments", "text"].tolist() == written
+
+
+def test_small_cells_are_suppressed(report: MeetingReport) -> None:
+    by_role = report.rates_by_role
+    small = by_role[by_role["suppressed"]]
+    assert len(small) > 0, "the demo meeting has roles with fewer than 5 raters"
+    assert small[["count", "n", "estimate", "ci_low", "ci_high"]].isna().all().all()
+    shown = by_role[~by_role["suppressed"]]
+    assert (shown["n"] >= 5).all()
+    assert (report.turnout.loc[~report.turnout["suppressed"], "n"] >= 5).all()
+    table = report_tables(report)["rates_by_role"]
+    assert (table.loc[by_role["suppressed"].to_numpy(), table.columns[-1]] == "<5").all()
+
+
+def test_suppress_small_cells_edges() -> None:
+    table = pd.DataFrame(
+        {"count": [0, 3, 4, 5], "n": [0, 4, 5, 5], "estimate": [float("nan"), 0.75, 0.8, 1.0]}
+    )
+    out = suppress_small_cells(table, columns=["count", "n", "estimate"])
+    assert out["suppressed"].tolist() == [False, True, False, False]
+    assert out.loc[1, ["count", "n", "estimate"]].isna().all()
+    assert int(out.loc[2, "n"]) == 5  # exactly 5 raters are published
+    assert suppress_small_cells(table, min_cell=6)["suppressed"].tolist() == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    with pytest.raises(ParameterError):
+        suppress_small_cells(table, min_cell=0)
+
+
+def test_english_labels(store: Any) -> None:
+    en = meeting_report_data(store, MEETING, language="en")
+    assert "Residents' committee" in set(en.rates["subject_label"])
+    assert "Overall" in set(en.rates["item_label"])
+    verdicts = report_tables(en)["verdict"]["Verdict"].tolist()
+    assert all("(" in v for v in verdicts)  # "Basically satisfied (基本满意)"
+
+
+def test_format_rate() -> None:
+    assert format_rate(0.951219, 0.838610, 0.986519) == "95.1% (83.9%–98.7%)"
+    assert format_rate(float("nan"), float("nan"), float("nan")) == "—"
+    assert format_rate(0.5, 0.1, 0.9, suppressed=True) == "<5"
+
+
+# --- the rendered HTML -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_report_html_key_numbers(rendered: dict[str, Any], report: MeetingReport) -> None:
+    page = rendered["text"]
+    ballots = {row[0]: row[1] for row in _table_rows(page, "票数")}
+    assert ballots["收回"] == "43"
+    assert ballots["有效"] == str(int(report.ballots.set_index("measure")["count"]["valid"]))
+    assert ballots["无效（作废）"] == "0"
+    rates = _table_rows(page, "评议对象")
+    juweihui = next(r for r in rates if r[0] == "居委会" and r[1] == "总体评价")
+    ref = REFERENCE["juweihui_overall_broad"]
+    assert juweihui[5] == format_rate(ref["estimate"], ref["ci_low"], ref["ci_high"])
+    assert juweihui[5].startswith("95.1%")
+    groups = {row[0]: row for row in _table_rows(page, "分组")}
+    ref = REFERENCE["turnout_all"]
+    assert groups["全部"][1:3] == ["75", "43"]
+    assert groups["全部"][3] == format_rate(ref["estimate"], ref["ci_low"], ref["ci_high"])
+    assert "&lt;5" in page  # suppressed cells are marked, not left out silently
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', page)) == 2  # charts embedded
+    assert 'alt="各评议项目满意+基本满意率' in page
+    assert rendered["seconds"] < 60  # the 20 s budget is checked by hand on an idle machine
+
+
+@pytest.mark.slow
+def test_report_html_has_no_code_and_no_network(rendered: dict[str, Any]) -> None:
+    page = rendered["text"]
+    for code in ("meeting_report_data", "show_section", "import ", "database_url"):
+        assert code not in page
+    assert not re.search(r'class="[^"]*jp-InputArea', page)  # no code cells
+    assert 'class="highlight' not in page
+    assert "papermill" not in page  # the researcher notes (tagged remove_cell) are left out
+    assert not re.search(r"https?://", page), re.findall(r"https?://\S{0,60}", page)
+    assert not re.search(r"<script[^>]+src=", page)
+    assert "<link " not in page
+
+
+@pytest.mark.slow
+def test_report_html_has_no_names(rendered: dict[str, Any], store: Any) -> None:
+    with store.engine.connect() as connection:
+        names = connection.execute(sa.select(schema.participant_names.c.name)).scalars().all()
+    assert len(names) > 100
+    page = rendered["text"]
+    leaked = sorted({n for n in names if n and n in page})
+    assert leaked == []
+
+
+def test_cli_rejects_a_hearing_meeting(store: Any) -> None:
+    from toolkit.cli import app
+
+    result = CliRunner().invoke(
+        app, ["report", "--meeting", "S01-C01-M01", "--database", store.url, "--out", "x.html"]
+    )
+    assert result.exit_code == 1
+    assert "evaluation" in result.output
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_screenshot_and_pdf(rendered: dict[str, Any]) -> None:
+    chromium = find_chromium()
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true requires Chromium for the report screenshot.")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    from toolkit.report.meeting import html_to_pdf
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"report_{MEETING}.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 1400})
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(Path(rendered["html"]).resolve().as_uri())
+            assert page.locator("h1").first.inner_text().startswith("3号楼加装电梯项目评议会")
+            assert page.locator("img").count() == 2
+            widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+            assert all(w > 100 for w in widths)  # the embedded charts decode offline
+            page.screenshot(path=str(shot), full_page=True)
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
+    pdf = html_to_pdf(Path(rendered["html"]), ARTIFACTS / f"report_{MEETING}.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
