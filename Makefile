@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest nbval notebooks bench demo clean
+.PHONY: run test lint typecheck pytest nbval notebooks lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,15 @@ notebooks: $(STAMP)
 	    "$$nb" || exit 1; \
 	  echo "$$nb: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 	done
+
+# Refresh the pins: resolve pyproject.toml afresh in a scratch venv and freeze it.
+lock:
+	rm -rf .venv-lock
+	$(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[test,bench]'
+	.venv-lock/bin/pip freeze --exclude-editable > constraints.txt
+	rm -rf .venv-lock
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
