@@ -10,7 +10,8 @@ acknowledgement is lost), which must come back ``already_stored``. At the end th
 compared with the acknowledged ones: lost = acknowledged but not stored, duplicated = stored more
 than once or stored without acknowledgement. Prints submit latency p50/p99 and throughput.
 
-Run: ``.venv/bin/python -m bench.bench_concurrency [--seconds 60] [--writers 4] [--threads 4]``.
+Run: ``.venv/bin/python -m bench.bench_concurrency [--seconds 60] [--writers 4] [--threads 4]``
+(default 20 s per run, to keep ``python -m bench`` short; reported figures use 60 s).
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def _pg_reachable() -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_concurrency", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="per run (full: 60)")
     parser.add_argument("--tablets", type=int, default=30, help="SQLite tablet threads")
     parser.add_argument("--writers", type=int, default=4, help="PostgreSQL writer processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per writer process")

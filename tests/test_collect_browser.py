@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -363,3 +364,26 @@ def test_board_behind_the_code_shows_the_ballots_and_no_names(browser, server):
         check_page_is_clean(page)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/lab"),
+        ("GET", "/tree"),
+        ("GET", "/api/contents"),
+        ("GET", "/api/kernels"),
+        ("POST", "/api/kernels"),
+        ("GET", "/api/sessions"),
+        ("GET", "/api/kernelspecs"),
+        ("GET", "/voila/render/10_satisfaction_analysis.ipynb"),
+    ],
+)
+def test_nothing_but_the_three_apps_is_served(server, method, path):
+    """No JupyterLab, no Jupyter REST API (no way to start a kernel or read files), no other notebook."""
+    request = urllib.request.Request(
+        server.base + path, method=method, data=b"" if method == "POST" else None
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code in (403, 404, 405)

@@ -316,3 +316,12 @@ def test_collect_does_not_import_the_analysis_stack():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+    # the form and its store backend, what every tablet kernel holds, do not load pandas either
+    # (~45 MB per kernel); app.py may, lazily, where the board needs it
+    code = (
+        "import sys, toolkit.collect.form, toolkit.collect.backend;"
+        "bad = [m for m in ('pandas',) if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,5 @@
-"""Tests of toolkit.analysis.satisfaction against R (tests/reference/satisfaction.R -> .json).
+"""Tests of toolkit.analysis.satisfaction against R (tests/reference/satisfaction.R -> .json,
+and satisfaction_counts.R -> .json for the rates from a counts table).
 
 R references (base R only): counts with table(), intervals with prop.test(correct = FALSE) and
 binom.test, Agresti-Coull/Jeffreys/Wald written out from Brown, Cai & DasGupta (2001), the index
@@ -21,6 +22,7 @@ from toolkit.analysis.satisfaction import (
     evaluation_verdict,
     satisfaction_index,
     satisfaction_rates,
+    satisfaction_rates_from_counts,
 )
 from toolkit.errors import DataError, ParameterError
 
@@ -436,3 +438,156 @@ def test_rates_do_not_depend_on_group_label_order(df: pd.DataFrame, order: list[
     a = plain.sort_values(key).reset_index(drop=True)
     b = recat.assign(g=recat["g"].astype(str)).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+# --- satisfaction_rates_from_counts ---------------------------------------------------------
+
+COUNTS_REF = json.loads(
+    (Path(__file__).parent / "reference" / "satisfaction_counts.json").read_text("utf-8")
+)
+COUNT_ITEMS = ["wuye__overall", "juweihui__overall", "wuye__attitude"]
+
+
+def _ref_counts() -> pd.DataFrame:
+    counts = pd.DataFrame(COUNTS_REF["counts"])
+    for column in ("street", "value"):
+        counts[column] = counts[column].astype(object).where(counts[column].notna(), None)
+    return counts
+
+
+def _expand(counts: pd.DataFrame) -> pd.DataFrame:
+    """One row per ballot from a counts table whose items all add up to the same ballots."""
+    columns = {}
+    for item in COUNT_ITEMS:
+        rows = counts[counts["variable"] == item]
+        rows = rows.sort_values("street", kind="stable", na_position="last")
+        columns[item] = np.repeat(rows["value"].to_numpy(dtype=object), rows["count"])
+        columns["street"] = np.repeat(rows["street"].to_numpy(dtype=object), rows["count"])
+    return pd.DataFrame(columns)
+
+
+@pytest.mark.parametrize("method", PROPORTION_METHODS)
+@pytest.mark.parametrize("denominator", ["valid", "all", "members"])
+def test_rates_from_counts_match_r(method: str, denominator: str) -> None:
+    """Against R (tests/reference/satisfaction_counts.R): prop.test / binom.test on summed counts."""
+    counts = _ref_counts()
+    members = None
+    if denominator == "members":  # a missing street has no body to count: leave it out
+        counts = counts[counts["street"].notna()]
+        members = {m["street"]: m["members"] for m in COUNTS_REF["members"] if m["street"]}
+    got = satisfaction_rates_from_counts(
+        counts,
+        items=COUNT_ITEMS,
+        by="street",
+        method=method,
+        denominator=denominator,
+        members=members,
+    )
+    ref = pd.DataFrame(
+        [
+            r
+            for r in COUNTS_REF["rates"]
+            if r["method"] == method
+            and r["denominator"] == denominator
+            and (denominator != "members" or r["street"] is not None)
+        ]
+    )
+    key = ["item", "street", "measure"]
+    ref = ref.assign(street=ref["street"].fillna("<NA>")).set_index(key)
+    got = got.assign(street=got["street"].fillna("<NA>")).set_index(key)
+    ref = ref.loc[got.index]
+    assert len(got) == len(ref) == len(COUNT_ITEMS) * (4 if denominator != "members" else 3) * 3
+    np.testing.assert_array_equal(got["count"], ref["count"])
+    np.testing.assert_array_equal(got["n"], ref["n"])
+    for column in ("estimate", "ci_low", "ci_high"):
+        np.testing.assert_allclose(
+            got[column].to_numpy(float), ref[column].to_numpy(float), rtol=1e-9, equal_nan=True
+        )
+
+
+@pytest.mark.parametrize("denominator", ["valid", "all"])
+def test_rates_from_counts_equal_rates_of_the_ballots(denominator: str) -> None:
+    counts = _ref_counts()
+    ballots = _expand(counts)
+    for by in ("street", None):
+        expected = satisfaction_rates(ballots, items=COUNT_ITEMS, by=by, denominator=denominator)
+        got = satisfaction_rates_from_counts(
+            counts, items=COUNT_ITEMS, by=by, denominator=denominator
+        )
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_rates_from_counts_of_the_demo_store() -> None:
+    from toolkit.demo import demo_store
+
+    store = demo_store()
+    try:
+        wide = store.responses(instrument="evaluation")
+        for by in ("street", ["community", "role"]):
+            counts = store.rating_counts(by=by, instrument="evaluation")
+            items = list(dict.fromkeys(counts["variable"]))
+            assert len(items) > 20
+            for denominator in ("valid", "all"):
+                expected = satisfaction_rates(
+                    wide, items=items, by=by, denominator=denominator, method="exact"
+                )
+                got = satisfaction_rates_from_counts(
+                    counts, items=items, by=by, denominator=denominator, method="exact"
+                )
+                pd.testing.assert_frame_equal(got, expected)
+    finally:
+        store.close()
+
+
+def test_rates_from_counts_checks() -> None:
+    counts = _ref_counts()
+    with pytest.raises(ParameterError, match="DataFrame"):
+        satisfaction_rates_from_counts(counts.to_dict(), items="wuye__overall")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="does not hold"):
+        satisfaction_rates_from_counts(counts, items="wuye__overal")
+    with pytest.raises(DataError, match="not a count"):
+        satisfaction_rates_from_counts(counts.assign(count=-1), items="wuye__overall")
+    with pytest.raises(DataError, match="whole numbers"):
+        satisfaction_rates_from_counts(counts.assign(count="3"), items="wuye__overall")
+    with pytest.raises(ParameterError, match="must not name"):
+        satisfaction_rates_from_counts(counts, items="wuye__overall", by="value")
+    with pytest.raises(DataError, match="unknown value"):
+        satisfaction_rates_from_counts(counts.assign(value="很好"), items="wuye__overall")
+    # without its blank rows an item no longer covers every ballot: fine for "valid" only
+    no_blanks = counts[counts["value"].notna()]
+    satisfaction_rates_from_counts(no_blanks, items=COUNT_ITEMS, by="street")
+    with pytest.raises(DataError, match="Count blanks"):
+        satisfaction_rates_from_counts(no_blanks, items=COUNT_ITEMS, by="street", denominator="all")
+
+
+@st.composite
+def count_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """Ballots (two items, a group with missing labels) and their counts table."""
+    n = draw(st.integers(min_value=1, max_value=40))
+    values = st.lists(st.sampled_from(LEVEL_VALUES), min_size=n, max_size=n)
+    groups = st.lists(st.sampled_from(["东", "西", "南", None]), min_size=n, max_size=n)
+    return pd.DataFrame({"q": draw(values), "r": draw(values), "g": draw(groups)})
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ballots=count_tables(),
+    denominator=st.sampled_from(["valid", "all"]),
+    method=st.sampled_from(PROPORTION_METHODS),
+)
+def test_rates_from_counts_equal_rates_of_generated_ballots(
+    ballots: pd.DataFrame, denominator: str, method: str
+) -> None:
+    long = ballots.melt(id_vars="g", var_name="variable", value_name="value")
+    counts = (
+        long.groupby(["g", "variable", "value"], dropna=False).size().rename("count").reset_index()
+    )
+    counts = counts[counts["count"] > 0].sample(frac=1, random_state=0)  # any row order
+    for by in ("g", None):
+        expected = satisfaction_rates(
+            ballots, items=["q", "r"], by=by, denominator=denominator, method=method
+        )
+        got = satisfaction_rates_from_counts(
+            counts, items=["q", "r"], by=by, denominator=denominator, method=method
+        )
+        pd.testing.assert_frame_equal(got, expected)

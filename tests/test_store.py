@@ -104,6 +104,41 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
     }
 
 
+def test_drafts_are_written_without_fsync_ballots_with(tmp_path: Path) -> None:
+    """Drafts go through connections with synchronous=NORMAL (WAL: no fsync per commit), ballots
+    through synchronous=FULL; the draft still ends in the ballot's own transaction."""
+    path = tmp_path / "x.db"
+    with Store.open(path) as store:
+        setup_meeting(store)
+        levels = {}
+        for name, engine in (("ballots", store.engine), ("drafts", store._drafts)):
+            with engine.connect() as connection:
+                levels[name] = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        assert levels == {"ballots": 2, "drafts": 1}  # FULL, NORMAL
+        ballot = new_uuid()
+        store.save_draft("t1", ballot, {"wuye__overall": "satisfied"}, meeting_id="m1")
+        store.save_draft("t1", ballot, {"wuye__overall": "dissatisfied"}, meeting_id="m1")
+    with Store.open(path) as store:  # a saved draft is there for a restarted server
+        draft = store.load_draft("t1")
+        assert draft is not None and dict(draft.answers) == {"wuye__overall": "dissatisfied"}
+        store.submit(Submission(ballot, "m1", good_answers()))
+        assert store.load_draft("t1") is None
+    with Store.open("sqlite://") as memory:  # one shared in-memory connection: one engine
+        assert memory._drafts is memory.engine
+
+
+def test_store_does_not_import_pandas() -> None:
+    """A tablet kernel imports the store and the form; pandas (~45 MB) loads on the first table."""
+    code = (
+        "import sys, toolkit.store, toolkit.store.sync, toolkit.collect.form, "
+        "toolkit.collect.backend, toolkit.collect.app;"
+        "bad = [m for m in ('pandas', 'numpy') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_new_sqlite_files_are_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "ballots.db"
     with Store.open(path) as store:
@@ -603,6 +638,76 @@ def test_ratings_long_table(store: Store) -> None:
     assert "不了解" in set(zh["value"].astype(str))
     with pytest.raises(ParameterError, match="grid questions"):
         store.ratings("m1", questions=["rating"])
+
+
+def test_rating_counts_match_the_ballots(store: Store) -> None:
+    from toolkit.analysis import satisfaction_rates, satisfaction_rates_from_counts
+
+    setup_meeting(store)
+    setup_meeting(store, "m2", street="南京东路街道", subjects=SUBJECTS[:1])
+    ballots = []
+    for i in range(14):
+        answers = good_answers(i) if i % 3 else good_answers(i, subjects=("wuye",))
+        answers["role"] = ("resident_rep", "party_member", "other")[i % 3]
+        if i % 5 == 0:
+            answers.pop("role")
+        meeting = "m1" if i % 3 else "m2"
+        ballots.append(store.submit(Submission(new_uuid(), meeting, answers)).uuid)
+    store.submit(
+        Submission(new_uuid(), "m1", {"wuye__overall": "satisfied"}, mode="paper")
+    )  # blanks kept
+    store.void(ballots[1], "一人两票")
+    counts = store.rating_counts(by="street")
+    assert list(counts.columns) == [
+        "street",
+        "subject",
+        "question",
+        "item",
+        "variable",
+        "value",
+        "count",
+    ]
+    assert counts["count"].dtype == "int64" and (counts["count"] > 0).all()
+    assert list(counts["value"].cat.categories) == [
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "dont_know",
+    ]
+    # every ballot counted once under every item (blanks and absent subjects as missing values)
+    totals = counts.groupby(["street", "variable"])["count"].sum()
+    assert set(totals.loc["五里桥街道"]) == {9} and set(totals.loc["南京东路街道"]) == {5}
+    m2 = counts[(counts["street"] == "南京东路街道") & (counts["variable"] == "juweihui__overall")]
+    assert m2["value"].isna().all() and m2["count"].tolist() == [5]
+    wide = store.responses()
+    items = list(dict.fromkeys(counts["variable"]))
+    assert items == ["wuye__attitude", "wuye__overall", "juweihui__attitude", "juweihui__overall"]
+    for by in ("street", ["street", "role"], ["meeting_id"]):
+        for denominator in ("valid", "all"):
+            expected = satisfaction_rates(wide, items=items, by=by, denominator=denominator)
+            got = satisfaction_rates_from_counts(
+                store.rating_counts(by=by), items=items, by=by, denominator=denominator
+            )
+            pd.testing.assert_frame_equal(got, expected)
+    with_void = store.rating_counts(by=(), include_void=True)
+    assert with_void.groupby("variable")["count"].sum().eq(15).all()
+    only = store.rating_counts("m1", by=["status"], items=["overall"], subjects=["juweihui"])
+    assert set(only["variable"]) == {"juweihui__overall"} and set(only["status"]) == {"valid"}
+    by_role = store.rating_counts(by="role")
+    assert list(by_role["role"].cat.categories) == ["resident_rep", "party_member", "other"]
+    with pytest.raises(ParameterError, match="single-choice questions"):
+        store.rating_counts(by="rol")
+    with pytest.raises(ParameterError, match="grid items"):
+        store.rating_counts(items=["overal"])
+    with pytest.raises(ParameterError, match="subjects of the selected meetings"):
+        store.rating_counts(subjects=["yeweihui"])
+
+
+def test_rating_counts_of_nothing(store: Store) -> None:
+    assert store.rating_counts().empty
+    setup_meeting(store)
+    counts = store.rating_counts("m1")
+    assert counts.empty and "count" in counts
 
 
 # --- participants and attendance ------------------------------------------------------------------

@@ -28,7 +28,12 @@ from toolkit.analysis.participation import repeat_participation, representativen
 from toolkit.analysis.proportions import proportion_ci
 from toolkit.analysis.reliability import cronbach_alpha, item_analysis, omega
 from toolkit.analysis.response_rates import response_rates
-from toolkit.analysis.satisfaction import evaluation_verdict, satisfaction_index, satisfaction_rates
+from toolkit.analysis.satisfaction import (
+    evaluation_verdict,
+    satisfaction_index,
+    satisfaction_rates,
+    satisfaction_rates_from_counts,
+)
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
 __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
@@ -39,6 +44,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "proportion_ci",
     "satisfaction_index",
     "satisfaction_rates",
+    "satisfaction_rates_from_counts",
     # reliability
     "cronbach_alpha",
     "item_analysis",

@@ -35,6 +35,7 @@ __all__ = [
     "evaluation_verdict",
     "satisfaction_index",
     "satisfaction_rates",
+    "satisfaction_rates_from_counts",
 ]
 
 DENOMINATORS: tuple[str, ...] = ("valid", "all", "members")
@@ -386,6 +387,23 @@ def satisfaction_rates(
         classes = _classify(data[item], item, mapping)
         counts.append(_class_counts(classes, groups, len(keys)))
     table = np.stack(counts)  # items x groups x classes
+    return _rates_frame(
+        table, sizes, member_n, keys, item_list, by_list, denominator, method, confidence
+    )
+
+
+def _rates_frame(
+    table: np.ndarray,
+    sizes: np.ndarray,
+    member_n: np.ndarray | None,
+    keys: list[tuple[Any, ...]],
+    item_list: list[str],
+    by_list: list[str],
+    denominator: str,
+    method: str,
+    confidence: float,
+) -> pd.DataFrame:
+    """The tidy rates of an items x groups x classes table of counts (satisfaction_rates)."""
     numer = np.stack(
         [
             table[..., _STRICT],
@@ -415,6 +433,158 @@ def satisfaction_rates(
     for col in ("count", "n", "estimate", "ci_low", "ci_high", "method", "confidence"):
         out[col] = ci[col].to_numpy()
     return out
+
+
+def _count_weights(counts: pd.DataFrame, column: str) -> np.ndarray:
+    """The ``count`` column as whole non-negative numbers (int64), or a DataError."""
+    series = counts[column]
+    if isinstance(series.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+    ):
+        raise DataError(f"column `{column}` must hold counts (whole numbers); got {series.dtype}.")
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(values) | (values < 0) | (values != np.floor(values))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"column `{column}`, row {counts.index[i]!r}: {series.iloc[i]!r} is not a count "
+            "(a whole number >= 0)."
+        )
+    return values.astype(np.int64)
+
+
+def satisfaction_rates_from_counts(
+    counts: pd.DataFrame,
+    *,
+    items: str | Sequence[str],
+    by: str | Sequence[str] | None = None,
+    method: str = "wilson",
+    confidence: float = 0.95,
+    levels: Mapping[str, Sequence[Any]] | None = None,
+    denominator: str = "valid",
+    members: int | Mapping[Any, int] | None = None,
+    item_column: str = "variable",
+    value_column: str = "value",
+    count_column: str = "count",
+) -> pd.DataFrame:
+    r""":func:`satisfaction_rates` from a table of answer counts instead of one row per ballot.
+
+    The counts are what :meth:`toolkit.store.Store.rating_counts` computes inside the database (a
+    city's million ballots become a few thousand rows), or a results sheet typed in: one row per
+    group x item x answer value, with the number of ballots giving that answer. The result is
+    exactly what :func:`satisfaction_rates` gives on the ballots themselves: same rows, columns,
+    counts and intervals.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Columns ``item_column`` (which ballot item), ``value_column`` (the answer: a code, a
+        label, or missing for a blank) and ``count_column`` (how many ballots), plus the ``by``
+        columns. Repeated rows are added up. Blanks (ballots that did not answer the item) must
+        be counted too, as rows with a missing value, for ``denominator="all"`` and
+        ``"members"``: every item's counts must then add up to the group's ballots.
+    items : str or list of str
+        The items to rate (values of ``item_column``), e.g. ``"wuye__overall"``.
+    by : str or list of str, optional
+        Grouping columns. The groups are those of every row of ``counts`` (of any item), sorted
+        as :func:`satisfaction_rates` sorts them; missing labels form their own group, last.
+    method, confidence, levels, denominator, members
+        As in :func:`satisfaction_rates`.
+    item_column, value_column, count_column : str
+        The column names of ``counts``; the defaults are those of ``Store.rating_counts``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`satisfaction_rates`: one row per item x group x measure, ``item``, the ``by``
+        columns, ``measure``, ``denominator``, ``count``, ``n``, ``estimate``, ``ci_low``,
+        ``ci_high``, ``method``, ``confidence``.
+
+    Notes
+    -----
+    With :math:`c_{giv}` the count of value :math:`v` of item :math:`i` in group :math:`g`,
+    :math:`S_{gi} = \sum_{v \in \text{strict}} c_{giv}`, and likewise :math:`B, D, K, E`; the
+    rates and intervals are then those of :func:`satisfaction_rates`, with
+    :math:`N_g = \sum_v c_{giv}` the ballots of the group (the same for every item).
+
+    References
+    ----------
+    As :func:`satisfaction_rates`; R ``prop.test`` and ``binom.test`` on the summed counts
+    (``tests/reference/satisfaction_counts.R``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from toolkit.analysis.satisfaction import satisfaction_rates_from_counts
+    >>> counts = pd.DataFrame({"variable": "attitude",
+    ...                        "value": ["满意", "基本满意", "不满意", "不了解"],
+    ...                        "count": [12, 6, 2, 4]})
+    >>> out = satisfaction_rates_from_counts(counts, items="attitude")
+    >>> out[["measure", "count", "n", "estimate", "ci_low", "ci_high"]].round(4)
+            measure  count   n  estimate  ci_low  ci_high
+    0        strict     12  20       0.6  0.3866   0.7812
+    1         broad     18  20       0.9  0.6990   0.9721
+    2  dissatisfied      2  20       0.1  0.0279   0.3010
+    """
+    if not isinstance(counts, pd.DataFrame):
+        raise ParameterError(
+            "`counts` must be a pandas DataFrame (one row per group x item x value, with a count; "
+            f"e.g. from Store.rating_counts); got {type(counts).__name__}."
+        )
+    check_option("denominator", denominator, DENOMINATORS)
+    check_option("method", method, PROPORTION_METHODS)
+    item_list = _as_list("items", items)
+    if not item_list:
+        raise ParameterError(f"`items` must name at least one item of column `{item_column}`.")
+    by_list = _as_list("by", by)
+    own = [item_column, value_column, count_column]
+    if len(set(own)) != len(own):
+        raise ParameterError(
+            f"`item_column`, `value_column` and `count_column` must differ; got {own!r}."
+        )
+    check_columns(counts, own + by_list)
+    clash = set(own) & set(by_list)
+    if clash:
+        raise ParameterError(
+            f"`by` must not name the item, value or count columns; it names {sorted(clash)}."
+        )
+    mapping = _level_map(levels)
+    weights = _count_weights(counts, count_column)
+    groups, keys = _group_index(counts, by_list)
+    names = counts[item_column].to_numpy(dtype=object)
+    known = set(pd.unique(names))
+    missing = [item for item in item_list if item not in known]
+    if missing:
+        hint = did_you_mean(str(missing[0]), [str(k) for k in known])
+        raise DataError(
+            f"`items` names {missing[0]!r}, which column `{item_column}` of `counts` does not "
+            f"hold.{hint}"
+        )
+    tables: list[np.ndarray] = []
+    for item in item_list:
+        rows = np.flatnonzero(names == item)
+        classes = _classify(counts[value_column].iloc[rows], item, mapping)
+        flat = groups[rows] * _N_CLASSES + classes.astype(np.int64)
+        table = np.bincount(flat, weights=weights[rows], minlength=len(keys) * _N_CLASSES)
+        tables.append(np.rint(table).astype(np.int64).reshape(len(keys), _N_CLASSES))
+    table = np.stack(tables)  # items x groups x classes
+    totals = table.sum(axis=2)  # items x groups: the ballots of each group, item by item
+    sizes = totals.max(axis=0)
+    if denominator != "valid":
+        uneven = np.argwhere(totals != sizes)
+        if len(uneven):
+            i, g = (int(x) for x in uneven[0])
+            where = f" in group {keys[g]!r}" if by_list else ""
+            raise DataError(
+                f"the counts of item {item_list[i]!r} add up to {int(totals[i, g])}{where}, but "
+                f"another item's to {int(sizes[g])}; denominator={denominator!r} needs every "
+                "ballot counted under every item. Count blanks as rows with a missing value "
+                "(Store.rating_counts does), or use denominator='valid'."
+            )
+    member_n = _members_per_group(members, denominator, by_list, keys, sizes)
+    return _rates_frame(
+        table, sizes, member_n, keys, item_list, by_list, denominator, method, confidence
+    )
 
 
 # ---------------------------------------------------------------------------------------------

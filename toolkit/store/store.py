@@ -3,7 +3,8 @@
 Every ballot is
 
 - **durable**: one transaction per submission; on SQLite the journal is WAL with ``synchronous=FULL``,
-  so a ballot acknowledged by :meth:`Store.submit` survives a killed process or a power cut;
+  so a ballot acknowledged by :meth:`Store.submit` survives a killed process or a power cut (drafts,
+  saved on every tap, are written without an fsync: see :meth:`Store.save_draft`);
 - **idempotent**: the client makes the ballot's UUID once and resends it until acknowledged; the same
   UUID with the same answers is a no-op (``"already_stored"``), with other answers a
   :class:`~toolkit.errors.ConflictError` that changes nothing;
@@ -34,17 +35,16 @@ import os
 import re
 import secrets
 import stat
+import sys
 import threading
 import uuid as uuid_module
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -76,6 +76,9 @@ from toolkit.store.records import (
     normalize_uuid,
 )
 
+if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
+    import pandas as pd
+
 __all__ = [
     "DEFAULT_PATH",
     "PARTICIPANT_COLUMNS",
@@ -104,6 +107,7 @@ PARTICIPANT_COLUMNS: tuple[str, ...] = (
 )
 _NAME_COLUMNS = ("name", "room")
 _SQLITE_BUSY_MS = 10_000
+_COUNT_BLOCK = 4  # rating_counts: items counted per scan (combinations grow as 5 ** items)
 _PG_MIGRATION_LOCK = 0x53414E48  # "SANH": serialises concurrent schema upgrades on PostgreSQL
 _CODE_ALPHABET = "0123456789"  # digits only: tapped on the form's number pad by elderly residents
 _CODE_LENGTH = 8
@@ -178,17 +182,22 @@ def _normalize_url(url: str | os.PathLike[str]) -> str:
     return text
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The driver must not open transactions on its own; the "begin" listener emits BEGIN itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
+def _sqlite_on_connect(synchronous: str) -> Callable[[Any, Any], None]:
+    """The "connect" listener of a SQLite engine, with ``PRAGMA synchronous = <synchronous>``."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not open transactions on its own; the "begin" listener emits BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
@@ -205,6 +214,31 @@ def _restrict_sqlite_files(path: Path) -> None:
                 candidate.chmod(0o600)
         except OSError:  # pragma: no cover - e.g. a file owned by another user
             pass
+
+
+def _sqlite_engine(url: URL, *, memory: bool, synchronous: Literal["FULL", "NORMAL"]) -> Engine:
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_MS / 1000},
+        poolclass=StaticPool if memory else None,
+    )
+    event.listen(engine, "connect", _sqlite_on_connect(synchronous))
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _drafts_engine(engine: Engine) -> Engine:
+    """The engine drafts are written through: on a SQLite file, a second engine on the same file
+    whose connections use ``synchronous=NORMAL``; otherwise ``engine`` itself.
+
+    In WAL mode a ``NORMAL`` commit is not fsynced (the WAL is synced at the next checkpoint or
+    ``FULL`` commit): it survives a killed process, and only a power cut can lose it. A draft is a
+    half-filled ballot saved on every tap, so that trade is right for drafts and wrong for ballots,
+    which keep ``FULL``. An in-memory database has one shared connection, hence no second engine.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine
+    return _sqlite_engine(engine.url, memory=False, synchronous="NORMAL")
 
 
 def create_engine(
@@ -254,14 +288,7 @@ def create_engine(
             path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):  # new files: owner only (0600)
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        engine = sa.create_engine(
-            parsed,
-            connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_MS / 1000},
-            poolclass=StaticPool if memory else None,
-        )
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
+        return _sqlite_engine(parsed, memory=memory, synchronous="FULL")
     if backend == "postgresql":
         connect_args: dict[str, Any] = {}
         if schema is not None:
@@ -408,8 +435,13 @@ def _now() -> datetime:
 def _blank(value: Any) -> bool:
     if value is None:
         return True
+    if isinstance(value, float):  # float('nan'), numpy.float64('nan')
+        return value != value
+    pandas = sys.modules.get("pandas")
+    if pandas is None:  # pd.NA, NaT and numpy missing values exist only once pandas is loaded
+        return False
     try:
-        return bool(pd.isna(value))
+        return bool(pandas.isna(value))
     except (TypeError, ValueError):
         return False
 
@@ -438,6 +470,9 @@ class _Column:
         self.chunks = []
 
     def add(self, values: Sequence[Any]) -> None:
+        import numpy as np
+        import pandas as pd
+
         assert self.chunks is not None
         if self.kind == "category":  # the database sends the category code (-1: missing)
             self.chunks.append(np.fromiter(values, dtype=np.int32, count=len(values)))
@@ -457,6 +492,9 @@ class _Column:
             self.chunks.append(list(values))
 
     def finish(self) -> dict[str, Any]:
+        import numpy as np
+        import pandas as pd
+
         chunks = self.chunks or []
         if self.kind == "category":
             codes = np.concatenate(chunks) if chunks else np.array([], dtype=np.int32)
@@ -498,6 +536,8 @@ class Store:
 
     Methods that write run in one transaction each. Records going in and out are the frozen
     dataclasses of :mod:`toolkit.store.records`; tables come out as pandas DataFrames without names.
+    pandas is imported by the methods that return or take tables, not with the module, so a tablet's
+    kernel (form, drafts, ballots) never loads it.
 
     Examples
     --------
@@ -525,6 +565,7 @@ class Store:
 
     def __init__(self, engine: Engine, *, schema: str | None = None) -> None:
         self._engine = engine
+        self._drafts = _drafts_engine(engine)
         self._schema = schema
         self._sqlite = engine.dialect.name == "sqlite"
         self._surveys: dict[tuple[str, str], Survey] = {}
@@ -578,6 +619,8 @@ class Store:
 
     def close(self) -> None:
         """Release every database connection (the store cannot be used afterwards)."""
+        if self._drafts is not self._engine:
+            self._drafts.dispose()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -613,15 +656,21 @@ class Store:
     # --- transactions -----------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self, *, write: bool) -> Iterator[Connection]:
+    def _tx(self, *, write: bool, draft: bool = False) -> Iterator[Connection]:
+        """One transaction; ``draft=True`` for draft writes (no fsync, see :func:`_drafts_engine`)."""
+        engine = self._drafts if draft else self._engine
         try:
             with (
                 self._write_lock if write else contextlib.nullcontext(),
-                self._engine.connect() as connection,
+                engine.connect() as connection,
             ):
                 if write:
                     connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
+                    if draft and not self._sqlite:
+                        # PostgreSQL: the commit returns before its WAL record is flushed; a
+                        # server crash may lose the last drafts, never corrupts (ballots: on)
+                        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     yield connection
         except sa.exc.OperationalError as error:
             raise StoreError(
@@ -716,6 +765,8 @@ class Store:
 
     def instruments(self) -> pd.DataFrame:
         """Every stored instrument version: ``instrument_id, version, content_hash, created_at``."""
+        import pandas as pd
+
         query = sa.select(
             t.instruments.c.instrument_id,
             t.instruments.c.version,
@@ -952,6 +1003,8 @@ class Store:
             (stored ballots), ``ballots_valid``, ``ballots_void``, ``codes_issued`` and
             ``codes_used``.
         """
+        import pandas as pd
+
         s = t.submissions
         counts = (
             sa.select(
@@ -1021,6 +1074,8 @@ class Store:
         list of str
             The participant ids, in row order.
         """
+        import pandas as pd
+
         if not isinstance(data, pd.DataFrame):
             raise ParameterError(f"`data` must be a DataFrame; got {type(data).__name__}.")
         allowed = PARTICIPANT_COLUMNS + _NAME_COLUMNS
@@ -1285,6 +1340,8 @@ class Store:
         DataFrame
             ``participant_id, name, room, building, invited, checked_in``.
         """
+        import pandas as pd
+
         check_range("limit", limit, low=1, high=200)
         p, n, a = t.participants, t.participant_names, t.attendance
         needle = text.strip()
@@ -1329,6 +1386,8 @@ class Store:
             the participant columns (``community, role, gender, age_band, building, floor_band,
             household_id, party_member, birth_year``).
         """
+        import pandas as pd
+
         a, p, m = t.attendance, t.participants, t.meetings
         query = (
             sa.select(
@@ -1727,7 +1786,13 @@ class Store:
         """Save a device's half-filled ballot (one draft per device; a new save replaces it).
 
         ``meeting_id`` ties the draft (and so the ballot UUID) to a meeting: a submission of that UUID
-        for another meeting is then rejected. The draft is deleted when its ballot is stored.
+        for another meeting is then rejected. The draft is deleted when its ballot is stored, in the
+        ballot's own transaction.
+
+        Drafts are saved on every tap, so they are written without waiting for the disk: on SQLite
+        through connections with ``synchronous=NORMAL`` (WAL: a saved draft survives a killed
+        process, a power cut may lose the last ones), on PostgreSQL with
+        ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`).
         """
         uuid = normalize_uuid(uuid)
         if not isinstance(device, str) or not device:
@@ -1738,7 +1803,19 @@ class Store:
         except (TypeError, ValueError) as error:
             raise ParameterError(f"`answers` cannot be stored as JSON ({error}).") from None
         now = _now()
-        with self._tx(write=True) as connection:
+        values = {
+            "device": device,
+            "submission_id": uuid,
+            "meeting_id": meeting_id,
+            "answers": payload,
+            "updated_at": now,
+        }
+        insert = _dialect_insert(self.dialect, t.drafts).values(values)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[t.drafts.c.device],
+            set_={k: insert.excluded[k] for k in values if k != "device"},
+        )
+        with self._tx(write=True, draft=True) as connection:
             if meeting_id is not None:
                 self._meeting(connection, meeting_id)
             if self._stored(connection, uuid) is not None:
@@ -1746,16 +1823,7 @@ class Store:
                     f"ballot {uuid} is already stored, so it cannot be a draft; start a new ballot "
                     "with a new UUID."
                 )
-            connection.execute(sa.delete(t.drafts).where(t.drafts.c.device == device))
-            connection.execute(
-                sa.insert(t.drafts).values(
-                    device=device,
-                    submission_id=uuid,
-                    meeting_id=meeting_id,
-                    answers=payload,
-                    updated_at=now,
-                )
-            )
+            connection.execute(upsert)
         return Draft(device, uuid, meeting_id, payload, now)
 
     def load_draft(self, device: str) -> Draft | None:
@@ -1772,7 +1840,7 @@ class Store:
         query = sa.delete(d).where(d.c.device == device)
         if uuid is not None:
             query = query.where(d.c.submission_id == normalize_uuid(uuid))
-        with self._tx(write=True) as connection:
+        with self._tx(write=True, draft=True) as connection:
             return bool(connection.execute(query).rowcount)
 
     # --- response tables --------------------------------------------------------------------------
@@ -1861,6 +1929,8 @@ class Store:
         -------
         DataFrame
         """
+        import pandas as pd
+
         check_option("labels", labels, ("codes", "zh", "en"))
         check_range("chunk_size", chunk_size, low=1)
         chosen, survey, key = self._selection(meeting, instrument)
@@ -1952,6 +2022,9 @@ class Store:
         -------
         DataFrame
         """
+        import numpy as np
+        import pandas as pd
+
         wide = self.responses(
             meeting, instrument=instrument, labels=labels, include_void=include_void
         )
@@ -2018,8 +2091,226 @@ class Store:
         )
         return long
 
+    def rating_counts(
+        self,
+        meeting: str | Sequence[str] | None = None,
+        *,
+        by: str | Sequence[str] = ("street",),
+        items: Sequence[str] | None = None,
+        subjects: Sequence[str] | None = None,
+        include_void: bool = False,
+        instrument: str | InstrumentRef | tuple[str, str] | None = None,
+    ) -> pd.DataFrame:
+        """Answer counts of the rating grids, aggregated by the database: one row per group x
+        subject x item x value, with the number of ballots.
+
+        What :func:`toolkit.analysis.satisfaction_rates_from_counts` turns into rates, with the same
+        result as :meth:`responses` and :func:`toolkit.analysis.satisfaction_rates`, without
+        reading a row per ballot: a city of a million ballots gives a few thousand rows. Each
+        ballot's answers are extracted once by the database (``->>`` on PostgreSQL,
+        ``json_extract`` on SQLite) and counted by group and answer combination, a few items per
+        scan; the combinations are then summed item by item.
+
+        Parameters
+        ----------
+        meeting : str or sequence of str, optional
+            Restrict to these meetings; default every meeting of the instrument.
+        by : str or sequence of str
+            Grouping columns: meeting columns (``meeting_id``, ``community``, ``street``,
+            ``district``, ``kind``, ``date``), ballot columns (``status``, ``mode``, ``device``)
+            or single-choice questions of the instrument (e.g. the rater's ``role``, as an ordered
+            Categorical of its codes, as in :meth:`responses`). ``()`` for no groups.
+        items : sequence of str, optional
+            Grid item ids (``"overall"``); default every item of every grid.
+        subjects : sequence of str, optional
+            Evaluated subjects; default every subject of the selected meetings, plus the grids that
+            are not per subject (only when ``subjects`` is not given).
+        include_void : bool
+            Count void ballots too.
+        instrument : str, InstrumentRef or (id, version), optional
+            As in :meth:`responses`.
+
+        Returns
+        -------
+        DataFrame
+            The ``by`` columns, then ``subject`` (missing for grids not per subject),
+            ``question``, ``item``, ``variable`` (the column name in :meth:`responses`, e.g.
+            ``wuye__overall``), ``value`` (the stored code; missing for ballots that left the
+            item blank, or whose meeting did not evaluate the subject) and ``count`` (int64).
+            Every ballot of a group is counted once under every item, so each item's counts add
+            up to the group's ballots. ``value`` is an ordered Categorical of the scale
+            (``dont_know`` last) when the grids share one scale and every stored value is one of
+            its codes, else text. Rows are sorted by group, then item (instrument order), then
+            value (scale order, blank last). Zero counts are left out.
+
+        Examples
+        --------
+        >>> from toolkit.demo import demo_store
+        >>> store = demo_store()
+        >>> counts = store.rating_counts(by="street", items=["overall"])
+        >>> list(counts.columns)
+        ['street', 'subject', 'question', 'item', 'variable', 'value', 'count']
+        >>> store.close()
+        """
+        import numpy as np
+        import pandas as pd
+
+        chosen, survey, key = self._selection(meeting, instrument)
+        s, m = t.submissions, t.meetings
+        by_list = [by] if isinstance(by, str) else list(by)
+        if len(set(by_list)) != len(by_list):
+            raise ParameterError(f"`by` names a column twice: {by_list!r}.")
+        meeting_columns = ("meeting_id", "community", "street", "district", "kind", "date")
+        ballot_columns = ("status", "mode", "device")
+        questions = (
+            {}
+            if survey is None
+            else {q.id: q for q in survey.questions if q.type == "single" and not q.per_subject}
+        )
+        known_by = [*meeting_columns, *ballot_columns, *questions]
+        for name in by_list:
+            if name not in known_by:
+                raise ParameterError(
+                    f"`by` must name meeting columns ({', '.join(meeting_columns)}), ballot "
+                    f"columns ({', '.join(ballot_columns)}) or single-choice questions of the "
+                    f"instrument ({', '.join(questions) or 'none'}); got {name!r}."
+                    f"{did_you_mean(name, known_by)}"
+                )
+        all_subjects = list(dict.fromkeys(sid for mt in chosen for sid in mt.subject_ids))
+        if subjects is None:
+            subject_list = all_subjects
+        else:
+            subject_list = [subjects] if isinstance(subjects, str) else list(subjects)
+            unknown = [x for x in subject_list if x not in all_subjects]
+            if unknown:
+                raise ParameterError(
+                    f"`subjects` must be subjects of the selected meetings "
+                    f"({', '.join(all_subjects) or 'none'}); got {', '.join(unknown)}."
+                    f"{did_you_mean(unknown[0], all_subjects)}"
+                )
+        grid_vars: list[Variable] = []
+        if survey is not None:
+            grid_vars = [
+                v
+                for v in survey.variables(subjects=subject_list)
+                if v.question.type == "grid" and (subjects is None or v.subject is not None)
+            ]
+            grid_items = list(dict.fromkeys(v.item.id for v in grid_vars if v.item is not None))
+            if items is not None:
+                item_list = [items] if isinstance(items, str) else list(items)
+                unknown = [x for x in item_list if x not in grid_items]
+                if unknown:
+                    raise ParameterError(
+                        f"`items` must be grid items of `{survey.id}` ({', '.join(grid_items)}); "
+                        f"got {', '.join(unknown)}.{did_you_mean(unknown[0], grid_items)}"
+                    )
+                grid_vars = [v for v in grid_vars if v.item is not None and v.item.id in item_list]
+        columns = [*by_list, "subject", "question", "item", "variable", "value", "count"]
+        by_exprs: list[Any] = []
+        for name in by_list:
+            if name in meeting_columns:
+                by_exprs.append(m.c[name].label(name))
+            elif name in ballot_columns:
+                by_exprs.append(s.c[name].label(name))
+            else:
+                by_exprs.append(s.c.answers[name].as_string().label(name))
+        parts: list[pd.DataFrame] = []
+        if key is not None and chosen and grid_vars:
+            where = [s.c.instrument_id == key[0], s.c.instrument_version == key[1]]
+            if meeting is not None:
+                where.append(s.c.meeting_id.in_([mt.meeting_id for mt in chosen]))
+            if not include_void:
+                where.append(s.c.status == "valid")
+            joined = any(name in meeting_columns for name in by_list)
+            source = s.join(m, m.c.meeting_id == s.c.meeting_id) if joined else s
+            try:
+                with self._engine.connect() as connection, connection.begin():
+                    if not self._sqlite:  # room for the hash aggregate
+                        connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+                    for start in range(0, len(grid_vars), _COUNT_BLOCK):
+                        block = grid_vars[start : start + _COUNT_BLOCK]
+                        values = [
+                            s.c.answers[v.name].as_string().label(f"v{k}")
+                            for k, v in enumerate(block)
+                        ]
+                        query = (
+                            sa.select(*by_exprs, *values, sa.func.count().label("n"))
+                            .select_from(source)
+                            .where(*where)
+                            .group_by(*by_exprs, *values)
+                        )
+                        combos = pd.DataFrame(
+                            connection.execute(query).all(),
+                            columns=[*by_list, *(f"v{k}" for k in range(len(block))), "n"],
+                        )
+                        for k in range(len(block)):
+                            part = (
+                                combos.groupby([*by_list, f"v{k}"], dropna=False, sort=False)["n"]
+                                .sum()
+                                .reset_index()
+                                .rename(columns={f"v{k}": "value", "n": "count"})
+                            )
+                            part["order"] = start + k
+                            parts.append(part)
+            except sa.exc.OperationalError as error:
+                raise StoreError(f"cannot count ratings in {self.url}: {error.orig}.") from error
+        if not parts:
+            empty = {c: pd.Series([], dtype="int64" if c == "count" else object) for c in columns}
+            return pd.DataFrame(empty)
+        frame = pd.concat(parts, ignore_index=True)
+        order = frame["order"].to_numpy()
+        frame["subject"] = np.array([v.subject for v in grid_vars], dtype=object)[order]
+        frame["question"] = np.array([v.question.id for v in grid_vars], dtype=object)[order]
+        frame["item"] = np.array(
+            [v.item.id if v.item else v.name for v in grid_vars], dtype=object
+        )[order]
+        frame["variable"] = np.array([v.name for v in grid_vars], dtype=object)[order]
+        frame["count"] = frame["count"].astype("int64")
+        frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
+        assert survey is not None
+        for name in by_list:
+            if name in questions:  # as responses() shows it: unknown codes are missing
+                codes = list(survey.scale(questions[name]).values)
+                frame[name] = pd.Categorical(frame[name], categories=codes, ordered=True)
+        scales = {v.question.choices for v in grid_vars}
+        levels = max((_levels(survey, v, "codes")[0] for v in grid_vars), key=len)
+        present = set(frame["value"].dropna())
+        if len(scales) == 1 and present <= set(levels):
+            frame["value"] = pd.Categorical(frame["value"], categories=levels, ordered=True)
+            rank = frame["value"].cat.codes.to_numpy().astype(np.int64)
+            rank[rank < 0] = len(levels)
+        else:
+            rank = frame["value"].isna().to_numpy().astype(np.int64)
+        frame["rank"] = rank
+        if by_list:  # regroup: a by value may come from several SQL groups (unknown codes)
+            frame = (
+                frame.groupby(
+                    [*by_list, "order", "rank", "subject", "question", "item", "variable", "value"],
+                    dropna=False,
+                    observed=True,
+                    sort=False,
+                )["count"]
+                .sum()
+                .reset_index()
+            )
+        frame = frame.sort_values(
+            [*by_list, "order", "rank"], na_position="last", kind="stable"
+        ).reset_index(drop=True)
+        return frame[columns]
+
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """``INSERT`` with ``ON CONFLICT`` support (SQLite >= 3.24 and PostgreSQL share the syntax)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def _meeting_ids(meeting: str | Sequence[str] | None) -> list[str] | None:
