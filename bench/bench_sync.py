@@ -107,7 +107,7 @@ def check_ballots(survey: Survey, meetings: pd.DataFrame, ballots: pd.DataFrame)
     picks = sorted(random.Random(0).sample(range(len(ballots)), min(2000, len(ballots))))
     answers = ballots_answers(ballots.iloc[picks])
     for i, row_answers in zip(picks, answers, strict=True):
-        meeting_subjects = tuple(subjects[ballots["meeting_id"].iat[i]])
+        meeting_subjects = tuple(subjects[str(ballots["meeting_id"].iat[i])])
         strict = check_answers(survey, row_answers, subjects=meeting_subjects)
         lenient = check_answers(survey, row_answers, subjects=meeting_subjects, require=False)
         if lenient or (not strict) != (mode[i] == "tablet"):

@@ -11,8 +11,8 @@ kernels a laptop runs 35 of them. Two imports cost much and serve nothing in a l
 
 Both are marked as unavailable in ``sys.modules`` before anything is imported, so pandas and ipykernel
 take their documented fallbacks. ``sanhui serve`` writes a kernelspec running :data:`LAUNCHER` with
-``python -c`` (not ``-m toolkit.collect.kernel``: importing this package loads pandas, and with it
-pyarrow, before a launcher module could stop it) into its private runtime folder (see
+``python -c`` (not ``-m toolkit.collect.kernel``, so that nothing of the package is imported before
+the launcher has blocked those modules) into its private runtime folder (see
 :func:`toolkit.collect.server.plan_serve`); nothing else is affected.
 
 >>> spec = kernel_spec("python3")

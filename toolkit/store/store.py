@@ -447,6 +447,17 @@ def _blank(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class _Selected:
+    """What the response tables need of the selected meetings (see ``Store._selection``): a
+    meeting, or with ``meeting_id=None`` every meeting of one instrument and subject list."""
+
+    meeting_id: str | None
+    instrument_id: str
+    instrument_version: str
+    subject_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Stored:
     meeting_id: str
     answers_hash: str
@@ -1849,16 +1860,45 @@ class Store:
         self,
         meeting: str | Sequence[str] | None,
         instrument: str | InstrumentRef | tuple[str, str] | None,
-    ) -> tuple[list[Meeting], Survey | None, tuple[str, str] | None]:
+    ) -> tuple[list[_Selected], Survey | None, tuple[str, str] | None]:
+        """The selected meetings (in date order), their instrument and its key.
+
+        Without ``meeting`` every meeting is selected; a city has tens of thousands, so the
+        database sends one row per instrument and subject list (in the order of their first
+        meeting), not a record per meeting: what the response tables need.
+        """
         ids = _meeting_ids(meeting)
+        m = t.meetings
         with self._tx(write=False) as connection:
             if ids is not None:
-                chosen = [self._meeting(connection, mid) for mid in ids]
+                chosen = [
+                    _Selected(r.meeting_id, r.instrument_id, r.instrument_version, r.subject_ids)
+                    for r in (self._meeting(connection, mid) for mid in ids)
+                ]
             else:
+                position = sa.func.row_number().over(order_by=(m.c.date, m.c.meeting_id))
+                ordered = sa.select(
+                    m.c.instrument_id, m.c.instrument_version, m.c.subjects, position.label("pos")
+                ).subquery()
+                first = sa.func.min(ordered.c.pos).label("first")
                 rows = connection.execute(
-                    sa.select(t.meetings).order_by(t.meetings.c.date, t.meetings.c.meeting_id)
+                    sa.select(
+                        ordered.c.instrument_id, ordered.c.instrument_version, ordered.c.subjects
+                    )
+                    .group_by(
+                        ordered.c.instrument_id, ordered.c.instrument_version, ordered.c.subjects
+                    )
+                    .order_by(first)
                 ).all()
-                chosen = [_meeting_record(r) for r in rows]
+                chosen = [
+                    _Selected(
+                        None,
+                        r.instrument_id,
+                        r.instrument_version,
+                        tuple(Subject.coerce(x).id for x in r.subjects or ()),
+                    )
+                    for r in rows
+                ]
         key: tuple[str, str] | None
         if instrument is None:
             keys = list(dict.fromkeys((m.instrument_id, m.instrument_version) for m in chosen))
@@ -2147,9 +2187,14 @@ class Store:
         --------
         >>> from toolkit.demo import demo_store
         >>> store = demo_store()
-        >>> counts = store.rating_counts(by="street", items=["overall"])
+        >>> counts = store.rating_counts(by="street", items=["overall"], instrument="evaluation")
         >>> list(counts.columns)
         ['street', 'subject', 'question', 'item', 'variable', 'value', 'count']
+        >>> from toolkit.analysis import satisfaction_rates, satisfaction_rates_from_counts
+        >>> rates = satisfaction_rates_from_counts(counts, items="wuye__overall", by="street")
+        >>> rates.equals(satisfaction_rates(store.responses(instrument="evaluation"),
+        ...                                 items="wuye__overall", by="street"))
+        True
         >>> store.close()
         """
         import numpy as np
@@ -2229,19 +2274,38 @@ class Store:
                         connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
                     for start in range(0, len(grid_vars), _COUNT_BLOCK):
                         block = grid_vars[start : start + _COUNT_BLOCK]
-                        values = [
-                            s.c.answers[v.name].as_string().label(f"v{k}")
-                            for k, v in enumerate(block)
-                        ]
+                        if self._sqlite:
+                            frm = source
+                            values = [
+                                s.c.answers[v.name].as_string().label(f"v{k}")
+                                for k, v in enumerate(block)
+                            ]
+                        else:  # one jsonb_to_record per ballot: its JSONB is read once
+                            record = (
+                                sa.func.jsonb_to_record(s.c.answers)
+                                .table_valued(*(sa.column(v.name, sa.Text) for v in block))
+                                .render_derived(name="answer", with_types=True)
+                            )
+                            frm = source.join(record, sa.true())
+                            values = [record.c[v.name].label(f"v{k}") for k, v in enumerate(block)]
                         query = (
                             sa.select(*by_exprs, *values, sa.func.count().label("n"))
-                            .select_from(source)
+                            .select_from(frm)
                             .where(*where)
                             .group_by(*by_exprs, *values)
                         )
+                        names = [*by_list, *(f"v{k}" for k in range(len(block))), "n"]
+                        rows = connection.execute(query).all()
+                        # column by column: much faster than a frame from row objects
                         combos = pd.DataFrame(
-                            connection.execute(query).all(),
-                            columns=[*by_list, *(f"v{k}" for k in range(len(block))), "n"],
+                            {
+                                name: pd.Series(values, dtype="int64" if name == "n" else object)
+                                for name, values in zip(
+                                    names,
+                                    zip(*rows, strict=True) if rows else [()] * len(names),
+                                    strict=True,
+                                )
+                            }
                         )
                         for k in range(len(block)):
                             part = (
