@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
+
+import pytest
 
 from toolkit.instrument.model import (
     Choice,
@@ -127,3 +130,31 @@ def setup_meeting(store: Any, meeting_id: str = "m1", **kwargs: Any) -> Any:
 
 def new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+# --- PostgreSQL for the store tests: required in CI, skipped with a reason elsewhere -----------------
+
+PG_URL = os.environ.get("SANHUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as error:  # any failure means "not reachable"
+        return f"{type(error).__name__}: {error}".strip()
+
+
+_PG_PROBLEM = _pg_problem()
+
+
+def need_postgres() -> None:
+    """Skip (or, with ``CI=true``, fail) a test when PostgreSQL is unreachable."""
+    if _PG_PROBLEM is None:
+        return
+    message = f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run.")
+    pytest.skip(f"{message}; start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.")

@@ -31,9 +31,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from tests.store_support import good_answers, new_uuid, setup_meeting
+from tests.store_support import PG_URL, good_answers, need_postgres, new_uuid, setup_meeting
 from tests.test_collect_form import SUBJECTS, fill_whole_ballot, make_form
-from tests.test_store import PG_URL, _need_postgres
 from toolkit.collect.backend import StoreBackend
 from toolkit.errors import AnswerError, StoreError
 from toolkit.instrument.loader import load_survey
@@ -52,7 +51,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with Store.open(tmp_path / "sanhui.db") as opened:
             yield opened
         return
-    _need_postgres()
+    need_postgres()
     schema = f"sanhui_test_{uuid.uuid4().hex[:12]}"
     opened = Store.open(PG_URL, schema=schema)
     try:

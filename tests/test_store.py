@@ -7,7 +7,6 @@ where they fail instead.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import stat
@@ -27,36 +26,21 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.store_support import SUBJECTS, good_answers, make_survey, new_uuid, setup_meeting
+from tests.store_support import (
+    PG_URL,
+    SUBJECTS,
+    good_answers,
+    make_survey,
+    need_postgres,
+    new_uuid,
+    setup_meeting,
+)
 from toolkit.errors import AnswerError, ConflictError, DataError, ParameterError, StoreError
 from toolkit.store import Store, Submission, answers_hash, default_url
 from toolkit.store import schema as tables
 from toolkit.store.store import create_engine, upgrade_schema
 
-PG_URL = os.environ.get("SANHUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _pg_problem() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
-            return None
-    except Exception as error:  # any failure means "not reachable"
-        return f"{type(error).__name__}: {error}".strip()
-
-
-_PG_PROBLEM = _pg_problem()
-
-
-def _need_postgres() -> None:
-    if _PG_PROBLEM is None:
-        return
-    message = f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run.")
-    pytest.skip(f"{message}; start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -66,7 +50,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield opened
         opened.close()
         return
-    _need_postgres()
+    need_postgres()
     schema = f"sanhui_test_{uuid.uuid4().hex[:12]}"
     opened = Store.open(PG_URL, schema=schema)
     try:

@@ -7,7 +7,6 @@ test), skipped when the server is unreachable except when ``CI=true``, where the
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,37 +26,21 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from typer.testing import CliRunner
 
-from tests.store_support import good_answers, make_survey, new_uuid, setup_meeting
+from tests.store_support import (
+    PG_URL,
+    good_answers,
+    make_survey,
+    need_postgres,
+    new_uuid,
+    setup_meeting,
+)
 from toolkit.analysis import satisfaction_rates
 from toolkit.errors import ParameterError, StoreError
 from toolkit.store import Store, Submission, answers_hash
 from toolkit.store import schema as tables
 from toolkit.store.sync import TABLES, _hash, sync
 
-PG_URL = os.environ.get("SANHUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _pg_problem() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
-            return None
-    except Exception as error:  # any failure means "not reachable"
-        return f"{type(error).__name__}: {error}".strip()
-
-
-_PG_PROBLEM = _pg_problem()
-
-
-def _need_postgres() -> None:
-    if _PG_PROBLEM is None:
-        return
-    message = f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run.")
-    pytest.skip(f"{message}; start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.")
 
 
 @dataclass
@@ -76,7 +59,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if request.param == "sqlite":
         yield Target(f"sqlite:///{tmp_path / 'city.db'}", None)
         return
-    _need_postgres()
+    need_postgres()
     schema = f"sanhui_sync_{uuid.uuid4().hex[:12]}"
     try:
         yield Target(PG_URL, schema)
@@ -412,7 +395,7 @@ def test_sync_killed_mid_way_resumes_exactly_once(tmp_path: Path, target: Target
 
 @pytest.mark.postgres
 def test_postgres_connection_dropped_mid_sync(tmp_path: Path) -> None:
-    _need_postgres()
+    need_postgres()
     site_path = tmp_path / "site.db"
     with Store.open(site_path) as site:
         setup_meeting(site, "m1")
