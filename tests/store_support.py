@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from toolkit.instrument.model import (
     Choice,
@@ -18,6 +21,9 @@ from toolkit.instrument.model import (
     Survey,
     Text,
 )
+from toolkit.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SUBJECTS = (
     {"id": "wuye", "label_zh": "物业公司", "label_en": "Property management"},
@@ -158,3 +164,36 @@ def need_postgres() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run.")
     pytest.skip(f"{message}; start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.")
+
+
+# --- the store fixture (SQLite and PostgreSQL) and a row counter ----------------------------------
+
+
+@pytest.fixture(
+    name="store", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def store_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        opened = Store.open(tmp_path / "sanhui.db")
+        yield opened
+        opened.close()
+        return
+    need_postgres()
+    schema = f"sanhui_test_{uuid.uuid4().hex[:12]}"
+    opened = Store.open(PG_URL, schema=schema)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+
+def count(store: Store, table: sa.Table, *where: Any) -> int:
+    query = sa.select(sa.func.count()).select_from(table)
+    if where:
+        query = query.where(*where)
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())

@@ -37,8 +37,8 @@ from toolkit.collect.backend import StoreBackend
 from toolkit.errors import AnswerError, StoreError
 from toolkit.instrument.loader import load_survey
 from toolkit.store import Store, Submission
+from toolkit.store import engine as store_engine
 from toolkit.store import schema as tables
-from toolkit.store import store as store_module
 
 ROOT = Path(__file__).resolve().parents[1]
 FAILED = "保存失败，请联系工作人员"
@@ -190,7 +190,7 @@ def test_form_server_killed_mid_stream_loses_and_doubles_nothing(tmp_path: Path)
 
 @pytest.fixture
 def evaluation_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    monkeypatch.setattr(store_module, "_SQLITE_BUSY_MS", 200)  # a short wait for the lock
+    monkeypatch.setattr(store_engine, "_SQLITE_BUSY_MS", 200)  # a short wait for the lock
     survey = load_survey(ROOT / "surveys" / "evaluation.yaml")
     opened = Store.open(tmp_path / "meeting.db")
     opened.create_meeting(
