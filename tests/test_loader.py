@@ -265,12 +265,18 @@ def test_missing_settings_fields() -> None:
     ]
 
 
-def test_missing_zh_label() -> None:
-    text = doc("- {id: q, type: note, label: {en: Note}}")
-    assert only_problem(text) == (
-        f"t.yaml, line {line_of(text, 'id: q')}, question `q`, field `label`: `label` has no "
-        "Chinese text (`zh`). Add `zh: ...`: Chinese is required, English (`en`) optional."
-    )
+def codes(text: str) -> list[str | None]:
+    """The stable codes of the problems (tests match codes, not wording)."""
+    with pytest.raises(InstrumentError) as info:
+        loads_survey(text, source=SRC)
+    return [p.code for p in info.value.problems]
+
+
+def test_any_language_set_is_read() -> None:
+    survey = loads_survey(doc("- {id: q, type: note, label: {en: Note, fr: Remarque}}"))
+    label = survey.question("q").label
+    assert label.get("zh") == "Note" and label.get("fr") == "Remarque"
+    assert codes(doc("- {id: q, type: note, label: {en: '', fr: ''}}")) == ["E_NO_TEXT"]
 
 
 def test_missing_label_and_type() -> None:
@@ -645,10 +651,10 @@ def test_invalid_defaults(question: str, message: str) -> None:
          "`max_length`."),
         ("{id: q, type: text, label: [问]}", "label",
          "`label` must be text or `{zh: ..., en: ...}`; got a list."),
-        ("{id: q, type: text, label: {zh: 问, fr: Question}}", "fr",
-         "unknown field `fr`. The fields of `label` are: zh, en."),
+        ("{id: q, type: text, label: {zh: 问, 'a:b': Question}}", "label",
+         "`a:b` is not a language name. Use a language code such as `zh`, `en` or `fr`."),
         ("{id: q, type: text, label: '  '}", "label",
-         "`label` is empty. Write the Chinese text, e.g. `label: ...`."),
+         "`label` is empty. Write the text, e.g. `label: ...`."),
         ("{id: q, type: text, label: 问, constraint_message: 错}", "constraint_message",
          "`constraint_message` is given but there is no `constraint`. Add the `constraint`, or "
          "remove the message."),
@@ -775,8 +781,6 @@ def test_many_problems_reported_together() -> None:
         at.format(second_q3, "q3") + ", field `per_subject`: field `per_subject` does not apply "
         "to text questions; it is only for grid questions. Only grid questions repeat per "
         "subject; remove `per_subject`.",
-        at.format(second_q3, "q3") + ", field `label`: `label` has no Chinese text (`zh`). Add "
-        "`zh: ...`: Chinese is required, English (`en`) optional.",
         at.format(line["q5"], "q5") + ", field `default`: default `abc` is not a whole number. "
         "Write e.g. `0`.",
         at.format(line["q5"], "q5") + ", field `constraint`: cannot parse `. >`: expected a value "
@@ -784,9 +788,10 @@ def test_many_problems_reported_together() -> None:
         "${question}, `.` or a function call.",
     ]
     assert [str(p) for p in info.value.problems] == expected
-    assert [p.field for p in info.value.problems] == ["overall"] * 2 + ["q3"] * 5 + ["q5"] * 2
+    assert [p.field for p in info.value.problems] == ["overall"] * 2 + ["q3"] * 4 + ["q5"] * 2
+    assert all(p.code and p.code.startswith("E_") for p in info.value.problems)
     assert str(info.value) == (
-        "surveys/bad.yaml: 9 problems found (the instrument cannot be used until each is "
+        "surveys/bad.yaml: 8 problems found (the instrument cannot be used until each is "
         "fixed):\n" + "\n".join(f"  - {e}" for e in expected)
     )
 

@@ -52,13 +52,16 @@ class Problem:
     ``where`` is a human-readable location ("surveys/evaluation.yaml, line 42, question `q_x`,
     field `relevant`"); ``message`` says what is wrong; ``fix`` says what to do, when obvious.
     ``field`` names the question/variable concerned, when there is one (forms use it to show the
-    message beside the right question).
+    message beside the right question). ``code`` is a stable identifier of the kind of problem
+    (``E_UNKNOWN_CHOICE_LIST``, ``E_DUPLICATE_ID``, ...; warnings start with ``W_``): programs and
+    tests match on it, never on the wording, which may be improved at any time.
     """
 
     where: str
     message: str
     fix: str | None = None
     field: str | None = None
+    code: str | None = None
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message

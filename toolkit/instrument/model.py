@@ -85,18 +85,52 @@ DONT_KNOW_LABEL_ZH = "不了解"
 DONT_KNOW_LABEL_EN = "Don't know"
 
 
+#: Fields added to the model after instruments were first stored, with their defaults: left out
+#: of :meth:`Survey.to_dict` when they hold the default, so that the content hash of an existing
+#: instrument does not change.
+_ADDED_FIELDS: dict[str, Any] = {"other": ()}
+
+
 @dataclass(frozen=True)
 class Text:
-    """A bilingual text: Chinese is required and the default, English optional."""
+    """A text in one or more languages: Chinese (``zh``, the default), English (``en``) and any
+    other languages as ``(language, text)`` pairs in ``other`` (``(("fr", "Bonjour"),)``).
+
+    An instrument written in other languages only (an English or Swahili XLSForm) leaves ``zh``
+    empty; :meth:`get` then falls back to the first language that has a text.
+
+    >>> Text("满意", "Satisfied").get("en")
+    'Satisfied'
+    >>> Text("", "Yes", (("fr", "Oui"),)).get("zh"), Text("", "Yes", (("fr", "Oui"),)).get("fr")
+    ('Yes', 'Oui')
+    """
 
     zh: str
     en: str | None = None
+    other: tuple[tuple[str, str], ...] = ()
 
     def get(self, language: str = "zh") -> str:
-        """The text in ``language``, falling back to Chinese when there is no translation."""
+        """The text in ``language``, falling back to Chinese, then English, then the first other
+        language when there is no translation."""
+        if language == "zh" and self.zh:
+            return self.zh
         if language == "en" and self.en:
             return self.en
-        return self.zh
+        for code, text in self.other:
+            if code == language and text:
+                return text
+        return self.zh or self.en or next((t for _, t in self.other if t), "")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages that have a text, Chinese and English first."""
+        found = [code for code, text in (("zh", self.zh), ("en", self.en)) if text]
+        return (*found, *(code for code, text in self.other if text))
+
+    def translations(self) -> dict[str, str]:
+        """Every language's text: ``{"zh": ..., "en": ..., "fr": ...}`` (empty ones left out)."""
+        out = {"zh": self.zh, "en": self.en or "", **dict(self.other)}
+        return {k: v for k, v in out.items() if v}
 
 
 @dataclass(frozen=True)
@@ -187,7 +221,7 @@ class Settings:
     id: str
     version: str
     title: Text
-    default_language: Language = "zh"
+    default_language: str = "zh"
     anonymous: bool = True
     kind: Literal["evaluation", "hearing", "coordination", "other"] = "other"
     description: Text | None = None
@@ -270,7 +304,11 @@ class Survey:
 
         def strip(value: Any) -> Any:
             if isinstance(value, dict):
-                return {k: strip(v) for k, v in value.items() if k != "line"}
+                return {
+                    k: strip(v)
+                    for k, v in value.items()
+                    if k != "line" and not (k in _ADDED_FIELDS and v == _ADDED_FIELDS[k])
+                }
             if isinstance(value, list | tuple):
                 return [strip(v) for v in value]
             return value
