@@ -101,7 +101,9 @@ class NodeReader:
         if len(ordered) > MAX_PROBLEMS:
             rest = len(ordered) - MAX_PROBLEMS
             ordered = ordered[:MAX_PROBLEMS]
-            ordered.append(Problem(self.source, f"... and {rest} more problems not listed."))
+            ordered.append(
+                Problem(self.source, f"... and {rest} more problems not listed.", code="E_MORE")
+            )
         return InstrumentError(ordered, source=self.source)
 
     # --- generic readers ------------------------------------------------------------------------
