@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import yaml
-from openpyxl.utils import get_column_letter
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from toolkit.instrument.model import Question
@@ -73,6 +72,9 @@ class CellMark(yaml.Mark):
         if column and self.header is not None:
             text += f", column `{self.header}`"
             if self.column_index is not None:
+                # openpyxl (and with it numpy) loads only when a workbook cell is named
+                from openpyxl.utils import get_column_letter
+
                 text += f" ({get_column_letter(self.column_index + 1)})"
         return text
 

@@ -109,6 +109,11 @@ class Text:
     en: str | None = None
     other: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # an empty English text is no English text: one spelling, so a dump and reload agree
+        if self.en == "":
+            object.__setattr__(self, "en", None)
+
     def get(self, language: str = "zh") -> str:
         """The text in ``language``, falling back to Chinese, then English, then the first other
         language when there is no translation."""
