@@ -25,6 +25,7 @@ from toolkit.analysis.ordinal import (
     proportional_odds_test,
 )
 from toolkit.analysis.participation import repeat_participation, representativeness, turnout
+from toolkit.analysis.planning import plan_sample_size, precision
 from toolkit.analysis.proportions import proportion_ci
 from toolkit.analysis.reliability import cronbach_alpha, item_analysis, omega
 from toolkit.analysis.response_rates import response_rates
@@ -78,4 +79,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "representativeness",
     "response_rates",
     "turnout",
+    # issue 17: planning, drivers, importance-performance, small areas, trends
+    "plan_sample_size",
+    "precision",
 ]
