@@ -35,6 +35,7 @@ from toolkit.analysis.satisfaction import (
     satisfaction_rates,
     satisfaction_rates_from_counts,
 )
+from toolkit.analysis.trends import cochran_armitage, newcombe_difference, satisfaction_trend
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
 __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
@@ -82,4 +83,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     # issue 17: planning, drivers, importance-performance, small areas, trends
     "plan_sample_size",
     "precision",
+    "cochran_armitage",
+    "newcombe_difference",
+    "satisfaction_trend",
 ]
