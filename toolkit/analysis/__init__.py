@@ -17,6 +17,7 @@ from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorf
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.design import SurveyDesign
+from toolkit.analysis.drivers import driver_analysis
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.analysis.ordinal import (
@@ -86,4 +87,5 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "cochran_armitage",
     "newcombe_difference",
     "satisfaction_trend",
+    "driver_analysis",
 ]
