@@ -36,6 +36,7 @@ from toolkit.analysis.satisfaction import (
     satisfaction_rates,
     satisfaction_rates_from_counts,
 )
+from toolkit.analysis.small_area import small_area_rates
 from toolkit.analysis.trends import cochran_armitage, newcombe_difference, satisfaction_trend
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
@@ -88,4 +89,5 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "newcombe_difference",
     "satisfaction_trend",
     "driver_analysis",
+    "small_area_rates",
 ]
