@@ -18,6 +18,7 @@ from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning,
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.design import SurveyDesign
 from toolkit.analysis.drivers import driver_analysis
+from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.analysis.ordinal import (
@@ -90,4 +91,5 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "satisfaction_trend",
     "driver_analysis",
     "small_area_rates",
+    "importance_performance",
 ]

@@ -196,17 +196,19 @@ def driver_analysis(
 
     Examples
     --------
-    >>> from toolkit.synth.trends import make_trend_ballots
-    >>> b = make_trend_ballots(communities=6, years=[2025], seed=3)
+    >>> import pandas as pd
+    >>> b = pd.DataFrame({"attitude": [3, 3, 2, 1, 3, 2, 2, 1, 3, 2],
+    ...                   "results":  [3, 2, 2, 1, 3, 1, 2, 1, 2, 3],
+    ...                   "overall":  [3, 3, 2, 1, 3, 1, 2, 1, 2, 3]})
     >>> out = driver_analysis(b, outcome="overall", items=["attitude", "results"],
     ...                       method="dominance", n_boot=0)
-    >>> out[["item", "measure"]]
-               item    measure
-    0      attitude     weight
-    1       results     weight
-    2      attitude      share
-    3       results      share
-    4   (all items)  r_squared
+    >>> out[["item", "measure", "estimate"]].round(3)
+              item    measure  estimate
+    0     attitude     weight     0.314
+    1      results     weight     0.587
+    2     attitude      share     0.348
+    3      results      share     0.652
+    4  (all items)  r_squared     0.901
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(

@@ -247,11 +247,20 @@ def small_area_rates(
 
     Examples
     --------
-    >>> from toolkit.synth.trends import make_trend_ballots
-    >>> b = make_trend_ballots(communities=8, years=[2025], seed=2)
+    >>> import pandas as pd
+    >>> sizes = {"康乐": (9, 12), "长寿": (20, 40), "曹杨": (30, 35), "真如": (3, 10), "桃浦": (15, 20)}
+    >>> b = pd.DataFrame([{"community": c, "overall": "满意" if i < s else "不满意"}
+    ...                   for c, (s, n) in sizes.items() for i in range(n)])
     >>> out = small_area_rates(b, item="overall", area="community", rate="strict")
-    >>> out["measure"].value_counts().to_dict()
-    {'raw': 8, 'shrunken': 8, 'overall': 1, 'between_sd': 1}
+    >>> out[out["measure"] != "raw"][["community", "measure", "n", "estimate"]].round(3)
+       community     measure    n  estimate
+    1         康乐    shrunken   12     0.715
+    3         曹杨    shrunken   35     0.816
+    5         桃浦    shrunken   20     0.725
+    7         真如    shrunken   10     0.451
+    9         长寿    shrunken   40     0.525
+    10       NaN     overall  117     0.662
+    11       NaN  between_sd  117     0.759
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(

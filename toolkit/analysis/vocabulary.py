@@ -35,6 +35,8 @@ column                  meaning
 ``power``               probability that a test detects an effect of the planned size
 ``population``          number of people who could answer (finite population correction)
 ``n_srs``               effective sample size needed (simple random sampling, unlimited population)
+``importance``          an item's importance (derived share of R², a correlation, or stated)
+``quadrant``            importance-performance quadrant (``concentrate_here``, ``keep_up``, ...)
 ======================  ===========================================================================
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
@@ -75,4 +77,7 @@ COLUMNS: dict[str, str] = {
     "power": "probability that a test detects the planned effect",
     "population": "number of people who could answer",
     "n_srs": "effective sample size needed under simple random sampling",
+    # importance-performance
+    "importance": "an item's importance (derived or stated)",
+    "quadrant": "importance-performance quadrant",
 }
