@@ -198,7 +198,8 @@ def satisfaction_trend(
         per year after the first with ballots: ``estimate`` = this year's rate minus the previous
         one's, Newcombe interval, ``method`` "newcombe") and one ``"trend"`` row (``estimate`` =
         slope per year, ``statistic``, ``df``, ``p_value``, ``method`` "cochran-armitage";
-        ``year`` missing). Also ``item``, ``confidence``.
+        ``year`` missing; ``year`` is a nullable integer when the years are whole). Also
+        ``item``, ``confidence``.
 
     References
     ----------
@@ -214,13 +215,13 @@ def satisfaction_trend(
     ...                + ["满意"] * 9 + ["不满意"]})
     >>> out = satisfaction_trend(ballots, item="overall", year="year")
     >>> out[["measure", "year", "estimate"]].round(3)
-      measure    year  estimate
-    0    rate  2023.0       0.5
-    1    rate  2024.0       0.7
-    2    rate  2025.0       0.9
-    3  change  2024.0       0.2
-    4  change  2025.0       0.2
-    5   trend     NaN       0.2
+      measure  year  estimate
+    0    rate  2023       0.5
+    1    rate  2024       0.7
+    2    rate  2025       0.9
+    3  change  2024       0.2
+    4  change  2025       0.2
+    5   trend  <NA>       0.2
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(
@@ -276,4 +277,7 @@ def satisfaction_trend(
     out["n"] = out["n"].astype("Int64")
     if "df" in out.columns:
         out["df"] = out["df"].astype(float)
+    years = out["year"].dropna()
+    if (years == years.round()).all():
+        out["year"] = out["year"].astype("Int64")
     return out.rename(columns={"year": year}) if year != "year" else out
