@@ -263,8 +263,9 @@ def compare_groups(
 
     with :math:`c = \operatorname{sign}(\cdot)/2` (two-sided), :math:`1/2` (greater), :math:`-1/2`
     (less), :math:`t` the sizes of tied runs. With ``exact`` and no ties the p-value is R's exact
-    one: with :math:`F` the distribution of U under the null (the coefficients of the Gaussian
-    binomial :math:`\binom{n_1 + n_2}{n_1}_q`, Mann & Whitney 1947), two-sided
+    one: with :math:`F` the distribution of U under the null (how many ways :math:`n_1` of the
+    ranks :math:`1, \dots, n_1 + n_2` reach each rank sum, counted by dynamic programming; Mann
+    & Whitney 1947), two-sided
     :math:`\min(1, 2 P(U \ge U_1))` if :math:`U_1 > n_1 n_2 / 2` else :math:`\min(1, 2
     P(U \le U_1))`; ``z`` is then left missing.
     The effect size is the rank-biserial correlation :math:`r = 2 U_1 / (n_1 n_2) - 1 = P(X_1 > X_2)
@@ -474,30 +475,29 @@ def _mann_whitney(
 
 
 def _u_distribution(n1: int, n2: int) -> np.ndarray:
-    """Counts of U = 0 .. n1 n2 without ties: coefficients of the Gaussian binomial (exact ints)."""
-    size = n1 * n2 + 1
-    counts = np.zeros(size, dtype=object)
-    counts[0] = 1
-    for i in range(1, n1 + 1):  # multiply by (1 - q^(n2 + i)) / (1 - q^i)
-        shifted = np.zeros(size, dtype=object)
-        shifted[n2 + i :] = counts[: size - n2 - i]
-        counts = counts - shifted
-        for j in range(i, size):
-            counts[j] += counts[j - i]
-    return counts
+    """Counts (as floats) of U = 0 .. n1 n2 without ties: subsets of n1 ranks by their sum."""
+    n = n1 + n2
+    top = n1 * (2 * n - n1 + 1) // 2  # largest rank sum
+    ways = np.zeros((n1 + 1, top + 1))
+    ways[0, 0] = 1.0
+    for rank in range(1, n + 1):  # add rank to every subset that does not hold it yet
+        k = min(rank, n1)
+        ways[1 : k + 1, rank:] += ways[0:k, : top + 1 - rank]
+    low = n1 * (n1 + 1) // 2
+    return ways[n1, low : low + n1 * n2 + 1]
 
 
 def _exact_mann_whitney_p(u1: float, n1: int, n2: int, alternative: str) -> float:
     """R's wilcox.test(exact = TRUE) p-value (pwilcox) for U_1 without ties."""
     counts = _u_distribution(n1, n2)
-    total = sum(counts)
+    total = counts.sum()
     u = round(u1)
 
     def upper(k: int) -> float:  # P(U >= k)
-        return float(sum(counts[max(k, 0) :]) / total) if k <= n1 * n2 else 0.0
+        return float(counts[max(k, 0) :].sum() / total) if k <= n1 * n2 else 0.0
 
     def lower(k: int) -> float:  # P(U <= k)
-        return float(sum(counts[: k + 1]) / total) if k >= 0 else 0.0
+        return float(counts[: k + 1].sum() / total) if k >= 0 else 0.0
 
     if alternative == "greater":
         return upper(u)
