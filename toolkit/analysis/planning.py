@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from toolkit._checks import check_option, check_range
 from toolkit.errors import ParameterError
@@ -43,7 +43,7 @@ _LARGEST = 1e9  # no plan needs more ballots than this
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + confidence / 2))
 
 
 def _half_width_rate(p: float, n_eff: float, confidence: float, method: str) -> float:
@@ -64,8 +64,8 @@ def _limits(p: float, n: float, confidence: float, method: str) -> tuple[float, 
     if method == "exact":  # Clopper-Pearson through the beta quantiles, x = n p
         a = 1 - confidence
         x = p * n
-        low = 0.0 if x <= 0 else float(stats.beta.ppf(a / 2, x, n - x + 1))
-        high = 1.0 if x >= n else float(stats.beta.ppf(1 - a / 2, x + 1, n - x))
+        low = 0.0 if x <= 0 else float(special.betaincinv(x, n - x + 1, a / 2))
+        high = 1.0 if x >= n else float(special.betaincinv(x + 1, n - x, 1 - a / 2))
         return low, high
     half = z * math.sqrt(p * (1 - p) / n)
     return p - half, p + half
@@ -92,8 +92,8 @@ def _half_width_difference(
 def _arcsine_power(h: float, n_eff: float, confidence: float, two_sample: bool) -> float:
     """Power of the two-sided arcsine test (pwr::pwr.p.test, pwr::pwr.2p.test)."""
     scale = math.sqrt(n_eff / 2) if two_sample else math.sqrt(n_eff)
-    crit = stats.norm.isf((1 - confidence) / 2)
-    return float(stats.norm.sf(crit - h * scale) + stats.norm.cdf(-crit - h * scale))
+    crit = _z(confidence)
+    return float(special.ndtr(h * scale - crit) + special.ndtr(-crit - h * scale))
 
 
 def _cohen_h(p1: float, p2: float) -> float:

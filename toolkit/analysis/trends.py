@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from toolkit._checks import check_columns, check_option, check_range
-from toolkit.analysis.proportions import proportion_ci
 from toolkit.analysis.satisfaction import MEASURES, satisfaction_rates
 from toolkit.errors import DataError, ParameterError
 
@@ -74,12 +73,13 @@ def newcombe_difference(
     """
     check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
     x1, m1, x2, m2 = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (count1, n1, count2, n2))
+        *(np.asarray(v, dtype=float).ravel() for v in (count1, n1, count2, n2))
     )
-    first = proportion_ci(x1.ravel(), m1.ravel(), method="wilson", confidence=confidence)
-    second = proportion_ci(x2.ravel(), m2.ravel(), method="wilson", confidence=confidence)
-    p1, l1, u1 = (first[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
-    p2, l2, u2 = (second[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
+    if np.any((x1 < 0) | (x1 > m1) | (x2 < 0) | (x2 > m2)):
+        raise DataError("newcombe_difference: every count must lie between 0 and its n.")
+    z = float(special.ndtri(0.5 + confidence / 2))
+    p1, l1, u1 = _wilson(x1, m1, z)
+    p2, l2, u2 = _wilson(x2, m2, z)
     d = p1 - p2
     return pd.DataFrame(
         {
@@ -90,6 +90,15 @@ def newcombe_difference(
             "confidence": confidence,
         }
     )
+
+
+def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, ...]:
+    """Rate and Wilson score limits (prop.test(correct = FALSE)); NaN where n is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        centre = (x + z**2 / 2) / (n + z**2)
+        half = z * np.sqrt(n) / (n + z**2) * np.sqrt(p * (1 - p) + z**2 / (4 * n))
+    return p, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def cochran_armitage(count: Any, n: Any, *, score: Any | None = None) -> pd.DataFrame:
