@@ -69,3 +69,14 @@ def test_errors() -> None:
         importance_performance(_data(), items=ITEMS, importance={"attitude": 1})
     with pytest.raises(ParameterError, match="upside down"):
         importance_performance(_data(), items=ITEMS, outcome="overall", rate="dissatisfied")
+
+
+@pytest.mark.parametrize("importance", ["relative_weights", "correlation"])
+def test_frequency_weights_equal_expanded_rows(importance: str) -> None:
+    data = _data().assign(w=np.arange(len(_data())) % 3 + 1)
+    expanded = data.loc[data.index.repeat(data["w"])].reset_index(drop=True)
+    a = importance_performance(
+        data, items=ITEMS, outcome="overall", importance=importance, weights="w"
+    )
+    b = importance_performance(expanded, items=ITEMS, outcome="overall", importance=importance)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-9)

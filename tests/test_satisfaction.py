@@ -610,3 +610,16 @@ def test_rates_from_counts_equal_rates_of_generated_ballots(
             counts, items=["q", "r"], by=by, denominator=denominator, method=method
         )
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_rates_frequency_weights_equal_expanded_rows() -> None:
+    data = _ballots().assign(w=np.arange(len(_ballots())) % 3)  # 0, 1, 2 copies
+    expanded = data.loc[data.index.repeat(data["w"])]
+    for denominator in ("valid", "all"):
+        a = satisfaction_rates(
+            data, items=ITEMS[:3], by="role", weights="w", denominator=denominator
+        )
+        b = satisfaction_rates(expanded, items=ITEMS[:3], by="role", denominator=denominator)
+        pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(DataError, match="not a count"):
+        satisfaction_rates(data.assign(w=0.5), items="attitude", weights="w")

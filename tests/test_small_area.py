@@ -82,3 +82,11 @@ def test_errors() -> None:
         small_area_rates(two, item="overall", area="community")
     with pytest.raises(ParameterError, match="`method` must be one of"):
         small_area_rates(_data(), item="overall", area="community", method="fay-herriot")
+
+
+@pytest.mark.parametrize("method", ["glmm", "beta_binomial"])
+def test_frequency_weights_equal_expanded_rows(method: str) -> None:
+    table = _data().value_counts().rename("w").reset_index()
+    a = small_area_rates(table, item="overall", area="community", method=method, weights="w")
+    b = small_area_rates(_data(), item="overall", area="community", method=method)
+    pd.testing.assert_frame_equal(a, b)

@@ -71,3 +71,10 @@ def test_errors() -> None:
         satisfaction_trend(_data(), item="overall", year="yaer")
     with pytest.raises(DataError, match="a year"):
         satisfaction_trend(_data().assign(year="去年"), item="overall", year="year")
+
+
+def test_frequency_weights_equal_expanded_rows() -> None:
+    table = _data().value_counts().rename("w").reset_index()
+    a = satisfaction_trend(table, item="overall", year="year", by="community", weights="w")
+    b = satisfaction_trend(_data(), item="overall", year="year", by="community")
+    pd.testing.assert_frame_equal(a, b)

@@ -1,11 +1,30 @@
 """Weights shared by the analysis functions: frequency-weight columns and survey designs.
 
-Two meanings, stated by each function that takes them:
+Two meanings, and each function that takes weights says which it uses:
 
 * ``weights="column"``: **frequency weights** (a row of weight 3 counts as three identical cases,
-  R's ``weights=`` of ``lm``, ``polr``, ``clm``, ``glm`` with integer counts);
+  R's ``weights=`` of ``lm``, ``polr``, ``clm``); the result equals that of the expanded rows;
 * ``design=SurveyDesign(...)``: **sampling weights** with the design's strata and clusters, standard
   errors by linearisation as R's ``survey`` package (``svyrecvar`` of the influence values).
+
+=====================================  =========================================================
+function                               weights
+=====================================  =========================================================
+``ordinal_regression``                 ``weights=`` frequency; ``design=`` sampling (svyolr)
+``ordinal_model_fit``                  ``weights=`` frequency
+``proportional_odds_test``             ``weights=`` frequency
+``driver_analysis``                    ``weights=`` frequency (any non-negative number)
+``satisfaction_rates``                 ``weights=`` frequency (whole numbers)
+``satisfaction_trend``                 ``weights=`` frequency (whole numbers)
+``small_area_rates``                   ``weights=`` frequency (whole numbers)
+``importance_performance``             ``weights=`` frequency (whole numbers)
+``satisfaction_index``                 ``weights=`` are *item* weights, not case weights
+``SurveyDesign`` methods               sampling weights of the design
+=====================================  =========================================================
+
+Rates with sampling weights are :meth:`SurveyDesign.proportion`; the functions without weights
+(rank tests, reliability, agreement) have no weighted counterpart in R's base or survey packages
+that would give them one meaning.
 """
 
 from __future__ import annotations

@@ -32,8 +32,13 @@ import numpy as np
 import pandas as pd
 
 from toolkit._checks import check_columns, check_option, check_range
-from toolkit.analysis.drivers import _scores, driver_analysis
-from toolkit.analysis.satisfaction import MEASURES, _level_map, satisfaction_rates
+from toolkit.analysis.drivers import _correlation, _scores, driver_analysis
+from toolkit.analysis.satisfaction import (
+    MEASURES,
+    _count_weights,
+    _level_map,
+    satisfaction_rates,
+)
 from toolkit.errors import DataError, ParameterError
 
 __all__ = ["IMPORTANCE_METHODS", "QUADRANTS", "importance_performance"]
@@ -60,6 +65,7 @@ def importance_performance(
     method: str = "wilson",
     confidence: float = 0.95,
     levels: Mapping[str, Sequence[Any]] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     r"""Importance, performance (rate with interval) and quadrant of each ballot item.
 
@@ -88,6 +94,9 @@ def importance_performance(
         Confidence level of the performance intervals.
     levels : dict, optional
         How to read the values, as :func:`~toolkit.analysis.satisfaction.satisfaction_rates`.
+    weights : str, optional
+        Column of **frequency weights** (whole numbers of identical ballots), used for both the
+        rates and the derived importance.
 
     Returns
     -------
@@ -145,8 +154,8 @@ def importance_performance(
             raise ParameterError(
                 f"`importance` must give a value for every item; missing {missing!r}."
             )
-        weights = np.array([float(importance[i]) for i in item_list])
-        if not np.all(np.isfinite(weights)):
+        importances = np.array([float(importance[i]) for i in item_list])
+        if not np.all(np.isfinite(importances)):
             raise ParameterError("`importance` values must be finite numbers.")
         source = "stated"
     else:
@@ -160,29 +169,42 @@ def importance_performance(
         source = importance
         if importance == "correlation":
             mapping = _level_map(levels)
-            y = pd.Series(_scores(data[outcome], outcome, mapping))
-            weights = np.array([pd.Series(_scores(data[i], i, mapping)).corr(y) for i in item_list])
+            y = _scores(data[outcome], outcome, mapping)
+            w = np.ones(len(data)) if weights is None else _count_weights(data, weights)
+            values = []
+            for i in item_list:  # pairwise complete ballots
+                x = _scores(data[i], i, mapping)
+                ok = np.isfinite(x) & np.isfinite(y) & (w > 0)
+                pair = np.column_stack([x[ok], y[ok]])
+                values.append(_correlation(pair, w[ok][None, :].astype(float))[0, 0, 1])
+            importances = np.array(values)
         else:
             drivers = driver_analysis(
-                data, outcome=outcome, items=item_list, method=importance, n_boot=0, levels=levels
+                data,
+                outcome=outcome,
+                items=item_list,
+                method=importance,
+                n_boot=0,
+                levels=levels,
+                weights=weights,
             )
             shares = drivers[drivers["measure"] == "share"].set_index("item")["estimate"]
-            weights = shares.reindex(item_list).to_numpy(dtype=float)
+            importances = shares.reindex(item_list).to_numpy(dtype=float)
     rates = satisfaction_rates(
-        data, items=item_list, method=method, confidence=confidence, levels=levels
+        data, items=item_list, method=method, confidence=confidence, levels=levels, weights=weights
     )
     rates = rates[rates["measure"] == rate].set_index("item").reindex(item_list)
     performance = rates["estimate"].to_numpy(dtype=float)
-    x_line = float(np.nanmean(weights)) if importance_line is None else float(importance_line)
+    x_line = float(np.nanmean(importances)) if importance_line is None else float(importance_line)
     y_line = float(np.nanmean(performance)) if performance_line is None else float(performance_line)
     quadrant = [
         QUADRANTS[(bool(w >= x_line), bool(p >= y_line))] if np.isfinite(p) else None
-        for w, p in zip(weights, performance, strict=True)
+        for w, p in zip(importances, performance, strict=True)
     ]
     out = pd.DataFrame(
         {
             "item": item_list,
-            "importance": weights,
+            "importance": importances,
             "count": rates["count"].to_numpy(),
             "n": rates["n"].to_numpy(),
             "estimate": performance,

@@ -233,10 +233,13 @@ def _group_index(data: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, list[tu
     return codes, tuples
 
 
-def _class_counts(classes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """(n_groups, _N_CLASSES) table of counts."""
+def _class_counts(
+    classes: np.ndarray, groups: np.ndarray, n_groups: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(n_groups, _N_CLASSES) table of counts (whole-number frequency weights: int64 sums)."""
     flat = groups * _N_CLASSES + classes.astype(np.int64)
-    return np.bincount(flat, minlength=n_groups * _N_CLASSES).reshape(n_groups, _N_CLASSES)
+    table = np.bincount(flat, weights=weights, minlength=n_groups * _N_CLASSES)
+    return table.astype(np.int64).reshape(n_groups, _N_CLASSES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +312,7 @@ def satisfaction_rates(
     levels: Mapping[str, Sequence[Any]] | None = None,
     denominator: str = "valid",
     members: int | Mapping[Any, int] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     r"""Strict, broad and dissatisfaction rates of ballot items, with confidence intervals.
 
@@ -335,6 +339,11 @@ def satisfaction_rates(
     members : int or dict, optional
         Members for ``denominator="members"``: an int, or with ``by`` a dict group -> int (keys
         are tuples when ``by`` names several columns).
+    weights : str, optional
+        Column of **frequency weights** (whole numbers: a row of weight 3 counts as three
+        ballots), for tables of identical ballots; the result equals that of the expanded rows.
+        Sampling weights are not frequencies: use
+        :meth:`toolkit.analysis.design.SurveyDesign.proportion`.
 
     Returns
     -------
@@ -379,13 +388,17 @@ def satisfaction_rates(
     item_list, by_list = _items_and_groups(data, items, by)
     mapping = _level_map(levels)
     groups, keys = _group_index(data, by_list)
-    sizes = np.bincount(groups, minlength=len(keys))
+    freq = None
+    if weights is not None:
+        check_columns(data, [weights])
+        freq = _count_weights(data, weights).astype(float)
+    sizes = np.bincount(groups, weights=freq, minlength=len(keys)).astype(np.int64)
     member_n = _members_per_group(members, denominator, by_list, keys, sizes)
 
     counts: list[np.ndarray] = []
     for item in item_list:
         classes = _classify(data[item], item, mapping)
-        counts.append(_class_counts(classes, groups, len(keys)))
+        counts.append(_class_counts(classes, groups, len(keys), freq))
     table = np.stack(counts)  # items x groups x classes
     return _rates_frame(
         table, sizes, member_n, keys, item_list, by_list, denominator, method, confidence

@@ -187,6 +187,7 @@ def small_area_rates(
     rate: str = "broad",
     confidence: float = 0.95,
     levels: Mapping[str, Sequence[Any]] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     r"""Raw and shrunken satisfaction rates of communities, with intervals.
 
@@ -206,6 +207,9 @@ def small_area_rates(
         Confidence level.
     levels : dict, optional
         How to read the values, as :func:`~toolkit.analysis.satisfaction.satisfaction_rates`.
+    weights : str, optional
+        Column of **frequency weights** (whole numbers of identical ballots): the model sees the
+        weighted counts, exactly as the expanded rows.
 
     Returns
     -------
@@ -270,7 +274,9 @@ def small_area_rates(
     check_option("rate", rate, MEASURES)
     check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_columns(data, [item, area])
-    raw = satisfaction_rates(data, items=item, by=area, levels=levels, confidence=confidence)
+    raw = satisfaction_rates(
+        data, items=item, by=area, levels=levels, confidence=confidence, weights=weights
+    )
     raw = raw[(raw["measure"] == rate) & (raw["n"] > 0)].reset_index(drop=True)
     if len(raw) < 3:
         raise DataError(

@@ -178,6 +178,7 @@ def satisfaction_trend(
     rate: str = "broad",
     confidence: float = 0.95,
     levels: Mapping[str, Sequence[Any]] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Rate per year, change from the previous year (Newcombe) and a trend test (Cochran-Armitage).
 
@@ -198,6 +199,9 @@ def satisfaction_trend(
         Confidence level of the intervals.
     levels : dict, optional
         How to read the values, as :func:`~toolkit.analysis.satisfaction.satisfaction_rates`.
+    weights : str, optional
+        Column of **frequency weights** (whole numbers of identical ballots), as
+        :func:`~toolkit.analysis.satisfaction.satisfaction_rates`.
 
     Returns
     -------
@@ -247,7 +251,12 @@ def satisfaction_trend(
             f"row {data.index[years.isna().to_numpy()][0]!r} does not."
         )
     rates = satisfaction_rates(
-        data, items=item, by=[*by_list, year], levels=levels, confidence=confidence
+        data,
+        items=item,
+        by=[*by_list, year],
+        levels=levels,
+        confidence=confidence,
+        weights=weights,
     )
     rates = rates[rates["measure"] == rate].reset_index(drop=True)
     rows: list[pd.DataFrame] = []

@@ -35,6 +35,7 @@ column                  meaning
 ``power``               probability that a test detects an effect of the planned size
 ``population``          number of people who could answer (finite population correction)
 ``n_srs``               effective sample size needed (simple random sampling, unlimited population)
+``year``                the evaluation year of a trend row (named as the input column)
 ``importance``          an item's importance (derived share of R², a correlation, or stated)
 ``quadrant``            importance-performance quadrant (``concentrate_here``, ``keep_up``, ...)
 ======================  ===========================================================================
@@ -77,6 +78,7 @@ COLUMNS: dict[str, str] = {
     "power": "probability that a test detects the planned effect",
     "population": "number of people who could answer",
     "n_srs": "effective sample size needed under simple random sampling",
+    "year": "the evaluation year of a trend row",
     # importance-performance
     "importance": "an item's importance (derived or stated)",
     "quadrant": "importance-performance quadrant",
