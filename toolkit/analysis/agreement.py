@@ -776,13 +776,20 @@ def icc(data: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     msj = np.float64(ss_j / (k - 1))
     mse = np.float64(max(ss_e, 0.0) / ((n - 1) * (k - 1)))
     msw = np.float64((ss_j + max(ss_e, 0.0)) / (n * (k - 1)))
+    # a difference that is zero but for rounding (its rounding depends on the order of rows and
+    # raters) is set to zero, so that an ICC is the same infinity or NaN whatever the order
+    tiny = 1e-12 * ss_total / (n * k)
+
+    def _den(value: Any) -> Any:
+        return np.float64(0.0) if abs(value) <= tiny else value
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (msb - msw) / (msb + (k - 1) * msw)
-        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-        icc3 = (msb - mse) / (msb + (k - 1) * mse)
-        icc1k = (msb - msw) / msb
-        icc2k = (msb - mse) / (msb + (msj - mse) / n)
-        icc3k = (msb - mse) / msb
+        icc1 = _den(msb - msw) / _den(msb + (k - 1) * msw)
+        icc2 = _den(msb - mse) / _den(msb + (k - 1) * mse + k * (msj - mse) / n)
+        icc3 = _den(msb - mse) / _den(msb + (k - 1) * mse)
+        icc1k = _den(msb - msw) / _den(msb)
+        icc2k = _den(msb - mse) / _den(msb + (msj - mse) / n)
+        icc3k = _den(msb - mse) / _den(msb)
         f1, df1n, df1d = msb / msw, n - 1, n * (k - 1)
         f3, df3n, df3d = msb / mse, n - 1, (n - 1) * (k - 1)
         p1 = float(stats.f.sf(f1, df1n, df1d))
