@@ -9,6 +9,11 @@ what ``compare_groups`` does by default for k groups and scipy does not do at al
 pairwise z tests with Holm adjustment and a rank-biserial correlation per pair. With 0-100 scores the
 pairwise U statistics come from a 300 x 101 count table (cheap); with continuous scores every pair
 needs its own Mann-Whitney U, which costs O(rows x groups) (a few seconds here).
+
+A last line times the exact Mann-Whitney p-value (``exact=True``, two groups of 40 and 45 untied
+scores) against ``scipy.stats.mannwhitneyu(method="exact")``, p-values checked to 1e-10. scipy is
+handed the two arrays and keeps its null distribution cached between runs; ours starts from the
+DataFrame and counts the distribution each call (a few milliseconds either way).
 """
 
 from __future__ import annotations
@@ -73,6 +78,22 @@ def main() -> None:
     _compare("kruskal+dunn 0-100 scores vs scipy.stats.kruskal", data, pairwise=True)
     _compare(
         "kruskal+dunn continuous vs scipy.stats.kruskal", data.assign(score=latent), pairwise=True
+    )
+    _exact()
+
+
+def _exact() -> None:
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=40), rng.normal(0.4, 1, size=45)
+    data = pd.DataFrame({"score": np.concatenate([x, y]), "g": ["a"] * 40 + ["b"] * 45})
+    t_ours, ours = _best(lambda: compare_groups(data, y="score", by="g", exact=True))
+    t_peer, peer = _best(lambda: stats.mannwhitneyu(x, y, method="exact"))
+    p = float(ours["p_value"].iloc[0])
+    if not np.isclose(p, peer.pvalue, rtol=1e-10, atol=0):
+        raise SystemExit(f"exact Mann-Whitney p differs: ours {p!r}, scipy {peer.pvalue!r}")
+    print(
+        f"exact Mann-Whitney 40 vs 45: ours {t_ours * 1e3:.1f}ms, peer {t_peer * 1e3:.1f}ms, "
+        f"ratio peer/ours {t_peer / t_ours:.2f}x (p {p:.6g})"
     )
 
 

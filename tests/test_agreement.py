@@ -301,3 +301,26 @@ def test_swapping_raters_and_units_changes_nothing(x: np.ndarray, rnd) -> None:
         a_icc = icc(complete)["estimate"].to_numpy()
         b_icc = icc(kept)["estimate"].to_numpy()
         np.testing.assert_allclose(a_icc, b_icc, rtol=1e-9, atol=1e-12)
+
+
+def test_kendall_w_bootstrap_interval_resamples_raters() -> None:
+    rng = np.random.default_rng(11)
+    truth = np.arange(8)
+    scores = pd.DataFrame({f"r{j}": truth + rng.normal(0, 2.5, 8) for j in range(10)})
+    scores.iloc[:, 3] = np.round(scores.iloc[:, 3])  # some ties
+    out = kendall_w(scores, n_boot=400, seed=3).iloc[0]
+    assert out["method"] == "bootstrap_raters" and out["confidence"] == 0.95
+    assert out["ci_low"] < out["estimate"] < out["ci_high"]
+    # each resample is kendall_w of the raters drawn (same generator, same draws)
+    counts = np.random.default_rng(3).multinomial(10, np.full(10, 0.1), size=400)
+    draws = [
+        kendall_w(scores.iloc[:, np.repeat(np.arange(10), c)], n_boot=0)["estimate"].iloc[0]
+        for c in counts
+    ]
+    low, high = np.quantile(draws, [0.025, 0.975])
+    assert out["ci_low"] == pytest.approx(low, rel=1e-12)
+    assert out["ci_high"] == pytest.approx(high, rel=1e-12)
+    pd.testing.assert_frame_equal(
+        kendall_w(scores, n_boot=400, seed=3), kendall_w(scores, n_boot=400, seed=3)
+    )
+    assert "ci_low" not in kendall_w(scores, n_boot=0).columns

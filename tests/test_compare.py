@@ -260,3 +260,33 @@ def test_row_order_and_group_labels_do_not_matter(values: list[int], rnd) -> Non
         assert other["z"] == pytest.approx(-row["z"], nan_ok=True, abs=1e-12)
         assert other["effect_size"] == pytest.approx(-row["effect_size"], nan_ok=True, abs=1e-12)
         assert other["p_adjusted"] == pytest.approx(row["p_adjusted"], nan_ok=True)
+
+
+# --- exact Mann-Whitney p-values (tests/reference/compare_exact.R -> compare_exact.json) ---------
+
+EXACT = json.loads((Path(__file__).parent / "reference" / "compare_exact.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", EXACT["cases"])
+def test_exact_mann_whitney_matches_wilcox_test(case) -> None:
+    x, y = np.atleast_1d(case["x"]), np.atleast_1d(case["y"])
+    data = pd.DataFrame({"score": np.concatenate([x, y]), "g": ["a"] * x.size + ["b"] * y.size})
+    for alternative, p in zip(["two-sided", "greater", "less"], case["p"], strict=True):
+        out = compare_groups(data, y="score", by="g", exact=True, alternative=alternative)
+        row = out.iloc[0]
+        assert row["statistic"] == case["W"]
+        assert row["p_value"] == pytest.approx(p, rel=1e-12)
+        assert row["method"] == "exact" and pd.isna(row["z"])
+    auto = compare_groups(data, y="score", by="g", exact=None).iloc[0]
+    assert (auto.get("method") == "exact") == (x.size < 50 and y.size < 50)
+
+
+def test_exact_with_ties_falls_back_to_normal() -> None:
+    data = pd.DataFrame({"score": [1, 2, 2, 3, 4, 4, 5], "g": list("aaabbbb")})
+    out = compare_groups(data, y="score", by="g", exact=True).iloc[0]
+    normal = compare_groups(data, y="score", by="g").iloc[0]
+    assert out["p_value"] == normal["p_value"]
+    assert "exact p-value not available" in out["note"]
+    assert (
+        compare_groups(data, y="score", by="g", exact=None).iloc[0]["p_value"] == normal["p_value"]
+    )

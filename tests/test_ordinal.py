@@ -186,3 +186,88 @@ def test_row_order_does_not_matter(rnd) -> None:
     a = ordinal_regression(data, formula=FORMULA)
     b = ordinal_regression(data.iloc[rows], formula=FORMULA)
     pd.testing.assert_frame_equal(a, b, rtol=1e-8)
+
+
+# --------------------------------------------------------------------------------------------------
+# weights (tests/reference/ordinal_weights.R -> ordinal_weights.json)
+
+WREF = json.loads((Path(__file__).parent / "reference" / "ordinal_weights.json").read_text("utf-8"))
+HOUSING = "Sat ~ Infl + Type + Cont"
+
+
+def _housing() -> pd.DataFrame:
+    h = WREF["housing"]
+    three = ["Low", "Medium", "High"]
+    return pd.DataFrame(
+        {
+            "Sat": pd.Categorical(h["Sat"], categories=three, ordered=True),
+            "Infl": pd.Categorical(h["Infl"], categories=three),
+            "Type": pd.Categorical(
+                h["Type"], categories=["Tower", "Apartment", "Atrium", "Terrace"]
+            ),
+            "Cont": pd.Categorical(h["Cont"], categories=["Low", "High"]),
+            "Freq": h["Freq"],
+        }
+    )
+
+
+def test_frequency_weights_match_clm_and_polr_on_housing() -> None:
+    out = ordinal_regression(_housing(), formula=HOUSING, weights="Freq")
+    _check(out, WREF["clm_freq"], rtol=1e-8)
+    _check(out, WREF["clm_expanded"], rtol=1e-8)  # the same as expanding the table
+    fit = ordinal_model_fit(_housing(), formula=HOUSING, weights="Freq").iloc[0]
+    assert fit["n"] == WREF["clm_freq"]["nobs"] == 1681
+    assert fit["log_likelihood"] == pytest.approx(WREF["clm_freq"]["logLik"], rel=1e-10)
+    assert fit["bic"] == pytest.approx(WREF["clm_freq"]["BIC"], rel=1e-10)
+    polr = WREF["polr_freq"]
+    indexed = out.set_index("term")
+    for term, value in {**polr["coef"], **polr["zeta"]}.items():
+        assert indexed.loc[term, "estimate"] == pytest.approx(value, rel=1e-4)
+        assert indexed.loc[term, "se"] == pytest.approx(polr["se"][term], rel=1e-3)
+
+
+def test_frequency_weights_equal_repeated_rows_and_zero_drops_a_row() -> None:
+    data = _data().iloc[:80].assign(w=1)
+    data.loc[data.index[:10], "w"] = 2
+    data.loc[data.index[10], "w"] = 0
+    weighted = ordinal_regression(data, formula=FORMULA, weights="w")
+    repeated = pd.concat([data, data.iloc[:10]]).drop(index=data.index[10])
+    pd.testing.assert_frame_equal(weighted, ordinal_regression(repeated, formula=FORMULA))
+    test_w = proportional_odds_test(data, formula=FORMULA, weights="w")
+    test_r = proportional_odds_test(repeated, formula=FORMULA)
+    np.testing.assert_allclose(test_w["statistic"], test_r["statistic"], rtol=1e-8)
+    with pytest.raises(DataError, match="weight column `w`"):
+        ordinal_regression(data.assign(w=-1.0), formula=FORMULA, weights="w")
+
+
+def _api():
+    from toolkit.analysis.design import SurveyDesign
+
+    a = WREF["api"]
+    api = pd.DataFrame(
+        {
+            "mealcat": pd.Categorical(a["mealcat"], categories=a["mealcat_levels"], ordered=True),
+            "avg_ed": a["avg_ed"],
+            "stype": pd.Categorical(a["stype"], categories=["E", "H", "M"]),
+            "dnum": a["dnum"],
+            "pw": a["pw"],
+            "fpc": a["fpc"],
+        }
+    )
+    return api, SurveyDesign(api, weights="pw", cluster="dnum", fpc="fpc")
+
+
+def test_sampling_weights_match_svyolr_linearisation() -> None:
+    api, design = _api()
+    out = ordinal_regression(api, formula="mealcat ~ avg_ed + stype", design=design)
+    exact = WREF["svy_exact"]
+    assert [t.replace("avg_ed", "avg.ed") for t in out["term"]] == exact["term"]
+    np.testing.assert_allclose(out["estimate"], exact["estimate"], rtol=1e-7)
+    np.testing.assert_allclose(out["se"], exact["se"], rtol=1e-7)
+    # svyolr itself: optim's estimates and finite-difference Hessian
+    np.testing.assert_allclose(out["estimate"], WREF["svyolr"]["estimate"], rtol=1e-4)
+    np.testing.assert_allclose(out["se"], WREF["svyolr"]["se"], rtol=1e-4)
+    with pytest.raises(ParameterError, match="not both"):
+        ordinal_regression(api, formula="mealcat ~ avg_ed", design=design, weights="pw")
+    with pytest.raises(DataError, match=r"design\.data"):
+        ordinal_regression(api.iloc[1:], formula="mealcat ~ avg_ed", design=design)

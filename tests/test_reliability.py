@@ -108,6 +108,25 @@ def test_omega_matches_factanal_and_psych_fa(case: str) -> None:
     assert not out["heywood"]
 
 
+@pytest.mark.parametrize("case", list(OMEGA_CASES))
+def test_omega_docstring_states_psych_formula(case: str) -> None:
+    """psych's omega.tot is (V_t - sum psi) / V_t with V_t = 1'R1, as the docstring says."""
+    ref = REF[case]
+    make, kwargs = OMEGA_CASES[case]
+    data = make()
+    if kwargs.get("reverse"):
+        data = data.assign(f=6 - data["f"])
+    if case == "omega_d2_listwise":
+        data = data.dropna()
+    cov = data.cov().to_numpy()  # pairwise complete, as R's cov(use = "pairwise")
+    d = 1 / np.sqrt(np.diag(cov))
+    v_t = float((cov * np.outer(d, d)).sum())
+    psych_formula = (v_t - sum(ref["psych_fa_uniquenesses"])) / v_t
+    assert psych_formula == pytest.approx(ref["psych_omega_tot"], rel=1e-9)
+    ours = omega(make(), **kwargs).iloc[0]  # type: ignore[arg-type]
+    assert (v_t - ours["sum_uniquenesses"]) / v_t == pytest.approx(ref["psych_omega_tot"], rel=1e-4)
+
+
 def test_omega_needs_three_items() -> None:
     with pytest.raises(ParameterError, match="at least 3 items"):
         omega(_d1(), items=["a", "b"])

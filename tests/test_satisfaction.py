@@ -383,6 +383,25 @@ def test_index_bootstrap_is_seeded() -> None:
     assert a["se"][0] == pytest.approx(analytic["se"][0], rel=0.2)
 
 
+@pytest.mark.parametrize("method", ["analytic", "bootstrap"])
+def test_index_by_group_equals_index_of_each_group(method: str) -> None:
+    items = ["attitude", "efficiency", "overall"]
+    data = _ballots()
+    data.loc[data.index[:5], "role"] = np.nan  # missing labels form their own group, last
+    out = satisfaction_index(data, items=items, by="role", method=method, n_boot=300, seed=2)
+    assert list(out.columns[:3]) == ["role", "n", "n_items"]
+    labels = sorted(data["role"].dropna().unique())
+    assert out["role"].iloc[:-1].tolist() == labels and pd.isna(out["role"].iloc[-1])
+    for _, row in out.iterrows():
+        mask = data["role"].isna() if pd.isna(row["role"]) else data["role"] == row["role"]
+        alone = satisfaction_index(data[mask], items=items, method=method, n_boot=300, seed=2)
+        pd.testing.assert_frame_equal(
+            row.drop("role").to_frame().T.reset_index(drop=True).astype(alone.dtypes),
+            alone,
+        )
+    assert out["n"].sum() == satisfaction_index(data, items=items)["n"].iloc[0]
+
+
 def test_index_points_and_errors() -> None:
     df = pd.DataFrame({"q": ["满意", "基本满意", "不满意", "不了解"]})
     out = satisfaction_index(df, items="q", points={"satisfied": 100, "basically_satisfied": 80,
@@ -591,3 +610,16 @@ def test_rates_from_counts_equal_rates_of_generated_ballots(
             counts, items=["q", "r"], by=by, denominator=denominator, method=method
         )
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_rates_frequency_weights_equal_expanded_rows() -> None:
+    data = _ballots().assign(w=np.arange(len(_ballots())) % 3)  # 0, 1, 2 copies
+    expanded = data.loc[data.index.repeat(data["w"])]
+    for denominator in ("valid", "all"):
+        a = satisfaction_rates(
+            data, items=ITEMS[:3], by="role", weights="w", denominator=denominator
+        )
+        b = satisfaction_rates(expanded, items=ITEMS[:3], by="role", denominator=denominator)
+        pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(DataError, match="not a count"):
+        satisfaction_rates(data.assign(w=0.5), items="attitude", weights="w")

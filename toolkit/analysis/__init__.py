@@ -17,6 +17,8 @@ from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorf
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.design import SurveyDesign
+from toolkit.analysis.drivers import driver_analysis
+from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.analysis.ordinal import (
@@ -25,6 +27,7 @@ from toolkit.analysis.ordinal import (
     proportional_odds_test,
 )
 from toolkit.analysis.participation import repeat_participation, representativeness, turnout
+from toolkit.analysis.planning import plan_sample_size, precision
 from toolkit.analysis.proportions import proportion_ci
 from toolkit.analysis.reliability import cronbach_alpha, item_analysis, omega
 from toolkit.analysis.response_rates import response_rates
@@ -34,6 +37,8 @@ from toolkit.analysis.satisfaction import (
     satisfaction_rates,
     satisfaction_rates_from_counts,
 )
+from toolkit.analysis.small_area import small_area_rates
+from toolkit.analysis.trends import cochran_armitage, newcombe_difference, satisfaction_trend
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
 __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
@@ -78,4 +83,13 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "representativeness",
     "response_rates",
     "turnout",
+    # issue 17: planning, drivers, importance-performance, small areas, trends
+    "plan_sample_size",
+    "precision",
+    "cochran_armitage",
+    "newcombe_difference",
+    "satisfaction_trend",
+    "driver_analysis",
+    "small_area_rates",
+    "importance_performance",
 ]

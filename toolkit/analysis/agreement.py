@@ -558,7 +558,13 @@ def fleiss_kappa(
 
 
 def kendall_w(
-    data: pd.DataFrame, *, correct: bool = True, levels: Sequence[Any] | None = None
+    data: pd.DataFrame,
+    *,
+    correct: bool = True,
+    levels: Sequence[Any] | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int | None = 0,
 ) -> pd.DataFrame:
     r"""Kendall's coefficient of concordance W of raters ranking (or scoring) the same units.
 
@@ -573,12 +579,20 @@ def kendall_w(
         ``irr::kendall(correct = TRUE)``.
     levels : sequence, optional
         Order of string ratings, lowest first.
+    n_boot : int
+        Bootstrap resamples of the raters for the interval (0: no interval).
+    confidence : float
+        Confidence level of the bootstrap interval.
+    seed : int or None
+        Seed of the bootstrap (``numpy.random.default_rng(seed)``).
 
     Returns
     -------
     DataFrame
         One row: ``measure`` ("kendall_w"), ``estimate``, ``statistic`` (chi-square), ``df``,
-        ``p_value``, ``n`` (units), ``n_raters``, ``note``.
+        ``p_value``, ``n`` (units), ``n_raters``, ``ci_low``, ``ci_high``, ``method``
+        ("bootstrap_raters"), ``confidence`` (the interval columns only with ``n_boot``),
+        ``note``.
 
     Notes
     -----
@@ -590,6 +604,14 @@ def kendall_w(
 
     (T = 0 when ``correct=False``); :math:`\chi^2 = m (n - 1) W` on n - 1 df.
 
+    **Interval.** W has no standard closed-form interval, so a percentile bootstrap is given:
+    the *raters* are redrawn with replacement (the members of a 评议会 are the sample; the units
+    they rank are fixed), each resample's W is computed from the raters' own rankings and tie
+    terms, and the interval is the ``(1 - confidence)/2`` and ``(1 + confidence)/2`` quantiles of
+    ``n_boot`` resampled W (Efron & Tibshirani 1993, ch. 13). With few raters (fewer than about
+    8) the interval is rough, and a resample that repeats one rater agrees with itself, so the
+    interval leans upward; read it as a range, not a test (the chi-square p-value is the test).
+
     References
     ----------
     Kendall, M. G., & Babington Smith, B. (1939). The problem of m rankings. *Ann. Math. Stat.*
@@ -597,6 +619,7 @@ def kendall_w(
     Siegel, S., & Castellan, N. J. (1988). *Nonparametric Statistics for the Behavioral Sciences*,
     2nd ed., section 9.4.
     Gamer, M. et al. irr, ``kendall``.
+    Efron, B., & Tibshirani, R. (1993). *An Introduction to the Bootstrap*, ch. 13.
 
     Examples
     --------
@@ -606,6 +629,8 @@ def kendall_w(
     0.8222
     """
     fn = "kendall_w"
+    check_range("n_boot", n_boot, low=0)
+    check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
     data = _check_frame(data, fn)
     codes, values, _ = _codes(data, levels, numeric=False, function=fn)
     codes, dropped = _complete_units(codes)
@@ -614,15 +639,21 @@ def kendall_w(
         raise DataError(f"{fn}: {n} unit rated by every rater; W needs at least 2 units.")
     x = values[codes]
     ranks = np.apply_along_axis(stats.rankdata, 0, x)
-    tie = 0.0
+    ties = np.zeros(m)
     if correct:
         for j in range(m):
             _, t = np.unique(x[:, j], return_counts=True)
-            tie += float(np.sum(t.astype(float) ** 3 - t))
-    r_sum = ranks.sum(axis=1)
-    s = float(np.sum((r_sum - r_sum.mean()) ** 2))
-    denom = m**2 * (n**3 - n) - m * tie
-    w = 12 * s / denom if denom > 0 else float("nan")
+            ties[j] = float(np.sum(t.astype(float) ** 3 - t))
+    w = float(_kendall_w_from(ranks, ties, np.ones((1, m)))[0])
+    interval: dict[str, Any] = {}
+    if n_boot:
+        counts = np.random.default_rng(seed).multinomial(m, np.full(m, 1 / m), size=n_boot)
+        draws = _kendall_w_from(ranks, ties, counts.astype(float))
+        lo = hi = np.nan
+        if np.isfinite(draws).any():
+            lo, hi = np.nanquantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+        interval = {"ci_low": float(lo), "ci_high": float(hi), "method": "bootstrap_raters"}
+        interval["confidence"] = confidence
     chi2 = m * (n - 1) * w
     notes = []
     if dropped:
@@ -639,10 +670,22 @@ def kendall_w(
                 "p_value": float(stats.chi2.sf(chi2, n - 1)) if np.isfinite(chi2) else np.nan,
                 "n": n,
                 "n_raters": m,
+                **interval,
                 "note": "; ".join(notes) if notes else None,
             }
         ]
     )
+
+
+def _kendall_w_from(ranks: np.ndarray, ties: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """W of each row of ``counts`` (how often each rater is taken): units x raters ``ranks``."""
+    n = ranks.shape[0]
+    m = counts.sum(axis=1)
+    r_sum = counts @ ranks.T  # draws x units
+    s = np.sum((r_sum - r_sum.mean(axis=1, keepdims=True)) ** 2, axis=1)
+    denom = m**2 * (n**3 - n) - m * (counts @ ties)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, 12 * s / denom, np.nan)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -733,13 +776,20 @@ def icc(data: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     msj = np.float64(ss_j / (k - 1))
     mse = np.float64(max(ss_e, 0.0) / ((n - 1) * (k - 1)))
     msw = np.float64((ss_j + max(ss_e, 0.0)) / (n * (k - 1)))
+    # a difference that is zero but for rounding (its rounding depends on the order of rows and
+    # raters) is set to zero, so that an ICC is the same infinity or NaN whatever the order
+    tiny = 1e-12 * ss_total / (n * k)
+
+    def _den(value: Any) -> Any:
+        return np.float64(0.0) if abs(value) <= tiny else value
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (msb - msw) / (msb + (k - 1) * msw)
-        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
-        icc3 = (msb - mse) / (msb + (k - 1) * mse)
-        icc1k = (msb - msw) / msb
-        icc2k = (msb - mse) / (msb + (msj - mse) / n)
-        icc3k = (msb - mse) / msb
+        icc1 = _den(msb - msw) / _den(msb + (k - 1) * msw)
+        icc2 = _den(msb - mse) / _den(msb + (k - 1) * mse + k * (msj - mse) / n)
+        icc3 = _den(msb - mse) / _den(msb + (k - 1) * mse)
+        icc1k = _den(msb - msw) / _den(msb)
+        icc2k = _den(msb - mse) / _den(msb + (msj - mse) / n)
+        icc3k = _den(msb - mse) / _den(msb)
         f1, df1n, df1d = msb / msw, n - 1, n * (k - 1)
         f3, df3n, df3d = msb / mse, n - 1, (n - 1) * (k - 1)
         p1 = float(stats.f.sf(f1, df1n, df1d))

@@ -34,7 +34,9 @@ import patsy
 from scipy import special, stats
 
 from toolkit._checks import check_columns, check_option, check_range
+from toolkit.analysis._weights import design_cov, survey_weights, weight_column
 from toolkit.analysis.compare import AnalysisWarning
+from toolkit.analysis.design import SurveyDesign
 from toolkit.errors import ConvergenceError, DataError, ParameterError
 
 __all__ = ["ordinal_model_fit", "ordinal_regression", "proportional_odds_test"]
@@ -58,6 +60,8 @@ class _Design:
     terms: dict[str, list[int]]
     n_dropped_rows: int
     unused: list[str] = field(default_factory=list)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    w: np.ndarray | None = None  # weights of the rows used (None: unweighted)
 
     @property
     def n_levels(self) -> int:
@@ -80,14 +84,17 @@ def _r_name(column: str) -> str:
     return ":".join(parts)
 
 
-def _r_columns(x_frame: pd.DataFrame, rhs: str) -> tuple[list[str], dict[str, list[int]]]:
+def _r_columns(
+    x_frame: pd.DataFrame, rhs: str, info: Any = None
+) -> tuple[list[str], dict[str, list[int]]]:
     """Non-intercept columns of a patsy matrix in R's order, and each term's column positions.
 
     R orders terms by degree (main effects, then interactions), then as written; patsy puts
     categorical terms first.
     """
     written = [t.name() for t in patsy.ModelDesc.from_formula(rhs).rhs_termlist]
-    slices = {t: s for t, s in x_frame.design_info.term_name_slices.items() if t != "Intercept"}
+    info = x_frame.design_info if info is None else info
+    slices = {t: s for t, s in info.term_name_slices.items() if t != "Intercept"}
     ordered_terms = sorted(
         slices,
         key=lambda t: (t.count(":"), written.index(t) if t in written else len(written)),
@@ -101,7 +108,13 @@ def _r_columns(x_frame: pd.DataFrame, rhs: str) -> tuple[list[str], dict[str, li
     return columns, terms
 
 
-def _design(data: pd.DataFrame, formula: str, levels: Sequence[Any] | None, fn: str) -> _Design:
+def _design(
+    data: pd.DataFrame,
+    formula: str,
+    levels: Sequence[Any] | None,
+    fn: str,
+    weights: str | np.ndarray | None = None,
+) -> _Design:
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"{fn}: `data` must be a pandas DataFrame; got {type(data).__name__}.")
     if not isinstance(formula, str) or formula.count("~") != 1:
@@ -126,6 +139,11 @@ def _design(data: pd.DataFrame, formula: str, levels: Sequence[Any] | None, fn: 
             f"'- 1' from {formula!r}."
         )
     rows = x_frame.index.to_numpy()
+    w_all = weight_column(frame, weights, fn) if isinstance(weights, str) else weights
+    info = x_frame.design_info
+    if w_all is not None:  # rows of weight zero stand for nobody: leave them out
+        rows = rows[w_all[rows] > 0]
+        x_frame = x_frame.loc[rows]
     response = response.loc[rows]
     n_dropped = len(frame) - rows.size
 
@@ -164,10 +182,11 @@ def _design(data: pd.DataFrame, formula: str, levels: Sequence[Any] | None, fn: 
             "ordinal model needs at least 2 (3 or more to be worth it)."
         )
 
-    columns, terms = _r_columns(x_frame, rhs)
+    columns, terms = _r_columns(x_frame, rhs, info)
     x = x_frame[columns].to_numpy(dtype=float)
     names = [_r_name(c) for c in columns]
     n_params = len(labels) - 1 + len(columns)
+    w = None if w_all is None else w_all[rows]
     if y.size <= n_params:
         raise DataError(
             f"{fn}: {y.size} complete rows for {n_params} parameters; collect more answers or use "
@@ -179,7 +198,7 @@ def _design(data: pd.DataFrame, formula: str, levels: Sequence[Any] | None, fn: 
             f"{fn}: predictor {', '.join(f'`{c}`' for c in constant)} does not vary in the rows "
             "used; drop it from `formula`."
         )
-    return _Design(y, labels, x, names, terms, n_dropped, unused)
+    return _Design(y, labels, x, names, terms, n_dropped, unused, rows, w)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -220,12 +239,14 @@ def _fit(
     link: str,
     start: np.ndarray | None = None,
     max_iter: int = 200,
+    w: np.ndarray | None = None,
 ) -> _Fit:
     """Newton-Raphson for link P(Y <= j) = theta_j - x beta - z gamma_j (gamma: nominal effects)."""
     n, p = x.shape
     q = z.shape[1]
     k = n_levels - 1
     n_par = k + p + q * k
+    w = np.ones(n) if w is None else w
     up_ok = y <= k - 1
     lo_ok = y >= 1
     a_up = np.zeros((n, n_par))
@@ -245,10 +266,10 @@ def _fit(
         prob = np.where(eta_l > 0, sl - su, fu - fl)
         if np.any(prob <= 0) or not np.all(np.isfinite(prob)):
             return -np.inf, None
-        return float(np.sum(np.log(prob))), (prob, du, gu, dl, gl)
+        return float(w @ np.log(prob)), (prob, du, gu, dl, gl)
 
     if start is None:
-        cum = np.cumsum(np.bincount(y, minlength=n_levels))[:-1] / n
+        cum = np.cumsum(np.bincount(y, weights=w, minlength=n_levels))[:-1] / w.sum()
         cut = special.logit(cum) if link == "logit" else special.ndtri(cum)
         start = np.concatenate([cut, np.zeros(p), np.zeros(q * k)])
     theta = start.astype(float).copy()
@@ -263,10 +284,10 @@ def _fit(
     grad = np.zeros(n_par)
     for iterations in range(1, max_iter + 1):  # noqa: B007
         prob, du, gu, dl, gl = parts
-        grad = a_up.T @ (du / prob) - a_lo.T @ (dl / prob)
-        w_uu = gu / prob - (du / prob) ** 2
-        w_ll = -gl / prob - (dl / prob) ** 2
-        w_ul = du * dl / prob**2
+        grad = a_up.T @ (w * du / prob) - a_lo.T @ (w * dl / prob)
+        w_uu = w * (gu / prob - (du / prob) ** 2)
+        w_ll = w * (-gl / prob - (dl / prob) ** 2)
+        w_ul = w * du * dl / prob**2
         cross = a_up.T @ (a_lo * w_ul[:, None])
         hess = a_up.T @ (a_up * w_uu[:, None]) + a_lo.T @ (a_lo * w_ll[:, None]) + cross + cross.T
         try:
@@ -295,7 +316,7 @@ def _fit(
 
 def _fit_model(design: _Design, link: str, fn: str) -> _Fit:
     z = np.empty((design.y.size, 0))
-    fit = _fit(design.y, design.x, z, design.n_levels, link)
+    fit = _fit(design.y, design.x, z, design.n_levels, link, w=design.w)
     k = design.n_levels - 1
     beta = fit.params[k:]
     se = np.sqrt(np.abs(np.diag(fit.cov)))[k:]
@@ -324,10 +345,15 @@ def _fit_model(design: _Design, link: str, fn: str) -> _Fit:
 
 
 def _prepare(
-    data: pd.DataFrame, formula: str, link: str, levels: Sequence[Any] | None, fn: str
+    data: pd.DataFrame,
+    formula: str,
+    link: str,
+    levels: Sequence[Any] | None,
+    fn: str,
+    weights: str | np.ndarray | None = None,
 ) -> tuple[_Design, _Fit]:
     check_option("link", link, _LINKS)
-    design = _design(data, formula, levels, fn)
+    design = _design(data, formula, levels, fn, weights)
     if design.unused:
         warnings.warn(
             f"{fn}: response levels never chosen are left out: {', '.join(design.unused)}; their "
@@ -336,6 +362,28 @@ def _prepare(
             stacklevel=3,
         )
     return design, _fit_model(design, link, fn)
+
+
+def _scores(design: _Design, fit: _Fit, link: str) -> np.ndarray:
+    """Per-row weighted score vectors (n x parameters) of the log likelihood at the fit."""
+    k = design.n_levels - 1
+    y, x = design.y, design.x
+    eta = x @ fit.params[k:]
+    cuts = np.concatenate([[-np.inf], fit.params[:k], [np.inf]])
+    _, _, du, _ = _cdf_pdf(cuts[y + 1] - eta, link)
+    _, _, dl, _ = _cdf_pdf(cuts[y] - eta, link)
+    big_u, _, _, _ = _cdf_pdf(cuts[y + 1] - eta, link)
+    big_l, _, _, _ = _cdf_pdf(cuts[y] - eta, link)
+    prob = big_u - big_l
+    scores = np.zeros((y.size, k + x.shape[1]))
+    rows = np.arange(y.size)
+    up = y < k
+    scores[rows[up], y[up]] += du[up] / prob[up]
+    lo = y > 0
+    scores[rows[lo], y[lo] - 1] -= dl[lo] / prob[lo]
+    scores[:, k:] = -x * ((du - dl) / prob)[:, None]
+    w = np.ones(y.size) if design.w is None else design.w
+    return scores * w[:, None]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -349,6 +397,8 @@ def ordinal_regression(
     link: str = "logit",
     levels: Sequence[Any] | None = None,
     confidence: float = 0.95,
+    weights: str | None = None,
+    design: SurveyDesign | None = None,
 ) -> pd.DataFrame:
     r"""Fit a proportional-odds model and return its thresholds and coefficients, R-style.
 
@@ -367,6 +417,16 @@ def ordinal_regression(
         with an :class:`~toolkit.analysis.compare.AnalysisWarning`.
     confidence : float
         Confidence level of the Wald intervals.
+    weights : str, optional
+        Column of **frequency weights**: a row of weight 3 counts as three identical answers
+        (``MASS::polr(weights=)``, ``ordinal::clm(weights=)``), so a frequency table such as
+        MASS ``housing`` need not be expanded. Rows of weight 0 are left out.
+    design : SurveyDesign, optional
+        A survey design built on ``data`` (``SurveyDesign(data, weights=..., cluster=...)``):
+        **sampling weights**. The estimates maximise the weighted (pseudo) likelihood and the
+        standard errors are the design-based linearisation (sandwich) ones of
+        ``survey::svyolr``: influence values ``s_i H^{-1}`` (weighted scores times the inverse
+        weighted information) summed over the design's clusters and strata.
 
     Returns
     -------
@@ -412,17 +472,24 @@ def ordinal_regression(
     """
     fn = "ordinal_regression"
     check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
-    design, fit = _prepare(data, formula, link, levels, fn)
-    k = design.n_levels - 1
-    thresholds = [f"{a}|{b}" for a, b in zip(design.labels[:-1], design.labels[1:], strict=True)]
+    survey = design
+    w: str | np.ndarray | None = weights
+    if survey is not None:
+        w = survey_weights(data, weights, survey, fn)
+    model, fit = _prepare(data, formula, link, levels, fn, w)
+    cov = fit.cov
+    if survey is not None:  # sampling weights: the linearisation variance of survey::svyolr
+        cov = design_cov(survey, model.rows, _scores(model, fit, link) @ fit.cov)
+    k = model.n_levels - 1
+    thresholds = [f"{a}|{b}" for a, b in zip(model.labels[:-1], model.labels[1:], strict=True)]
     est = fit.params
-    se = np.sqrt(np.diag(fit.cov))
+    se = np.sqrt(np.diag(cov))
     z = est / se
     crit = stats.norm.ppf(0.5 + confidence / 2)
     out = pd.DataFrame(
         {
-            "term": thresholds + design.names,
-            "kind": ["threshold"] * k + ["coefficient"] * len(design.names),
+            "term": thresholds + model.names,
+            "kind": ["threshold"] * k + ["coefficient"] * len(model.names),
             "estimate": est,
             "se": se,
             "statistic": z,
@@ -443,18 +510,20 @@ def ordinal_model_fit(
     formula: str,
     link: str = "logit",
     levels: Sequence[Any] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Model-level figures of the proportional-odds model of :func:`ordinal_regression`.
 
     Parameters
     ----------
-    data, formula, link, levels
-        As for :func:`ordinal_regression`.
+    data, formula, link, levels, weights
+        As for :func:`ordinal_regression` (``weights``: frequency weights).
 
     Returns
     -------
     DataFrame
-        One row: ``n`` (rows used), ``n_dropped`` (rows left out for missing values),
+        One row: ``n`` (cases used: rows, or the sum of the frequency weights, as R's ``nobs``),
+        ``n_dropped`` (rows left out for missing values or zero weight),
         ``n_levels`` (response levels in use), ``n_params``, ``log_likelihood``, ``aic``
         (-2 logLik + 2 n_params), ``bic`` (-2 logLik + log(n) n_params), ``deviance``
         (-2 logLik), ``link``, ``iterations``, ``max_gradient``, ``levels`` (the levels in use,
@@ -474,8 +543,10 @@ def ordinal_model_fit(
         n  n_params     levels
     0  12         3  1 < 2 < 3
     """
-    design, fit = _prepare(data, formula, link, levels, "ordinal_model_fit")
-    n = design.y.size
+    design, fit = _prepare(data, formula, link, levels, "ordinal_model_fit", weights)
+    n: float = design.y.size if design.w is None else float(design.w.sum())
+    if float(n).is_integer():
+        n = int(n)
     n_params = fit.params.size
     return pd.DataFrame(
         [
@@ -503,6 +574,7 @@ def proportional_odds_test(
     formula: str,
     link: str = "logit",
     levels: Sequence[Any] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     r"""Likelihood-ratio tests of the proportional-odds assumption, term by term and jointly.
 
@@ -514,8 +586,8 @@ def proportional_odds_test(
 
     Parameters
     ----------
-    data, formula, link, levels
-        As for :func:`ordinal_regression`.
+    data, formula, link, levels, weights
+        As for :func:`ordinal_regression` (``weights``: frequency weights).
 
     Returns
     -------
@@ -552,7 +624,7 @@ def proportional_odds_test(
     1  (all terms)  1.0
     """
     fn = "proportional_odds_test"
-    design, base = _prepare(data, formula, link, levels, fn)
+    design, base = _prepare(data, formula, link, levels, fn, weights)
     k = design.n_levels - 1
     p = design.x.shape[1]
     rows: list[dict[str, Any]] = []
@@ -571,7 +643,7 @@ def proportional_odds_test(
         note = None
         df = float((k - 1) * len(cols))
         try:
-            fit = _fit(design.y, x_po, z, design.n_levels, link, start=start)
+            fit = _fit(design.y, x_po, z, design.n_levels, link, start=start, w=design.w)
             ok = fit.converged
         except ConvergenceError:
             ok = False

@@ -523,12 +523,24 @@ def omega(
     .. math:: \omega_t = \frac{(\sum_i \lambda_i)^2}{(\sum_i \lambda_i)^2 + \sum_i \psi_i}
 
     (McDonald 1999, eq. 6.20b), the reliability of the unit-weighted sum of the standardised
-    items under the model. This matches ``factanal(covmat = R, factors = 1,
-    n.obs = n)`` loadings and uniquenesses (tests: 1e-6) and ``psych::fa(R, nfactors = 1,
-    fm = "ml")`` loadings (its optimiser stops earlier; tests: 1e-4). ``psych::omega(x,
-    nfactors = 1, fm = "ml")$omega.tot`` differs slightly: it divides by the sum of the
-    observed correlation matrix :math:`\mathbf 1' R \mathbf 1` instead of the model-implied
-    :math:`(\sum\lambda)^2 + \sum\psi`; the two agree when the one-factor model fits exactly.
+    items under the model: the denominator is the model-implied variance of the sum. This
+    matches ``factanal(covmat = R, factors = 1, n.obs = n)`` loadings and uniquenesses (tests:
+    1e-6) and ``psych::fa(R, nfactors = 1, fm = "ml")`` loadings (its optimiser stops earlier;
+    tests: 1e-4).
+
+    ``psych::omega(x, nfactors = 1, fm = "ml")$omega.tot`` is a different estimator. Its
+    internal ``omegah`` takes :math:`V_t = \mathbf 1' R \mathbf 1`, the sum of the *observed*
+    correlation matrix (computed with ``cor(x, use = "pairwise")`` when given raw data, whatever
+    the missing-data choice), and the sum of the uniquenesses of its factor solution, and returns
+
+    .. math:: \omega_{psych} = \frac{V_t - \sum_i \psi_i}{V_t}
+
+    (observed total variance minus unique variance, over observed total variance). Ours divides
+    the model's common variance :math:`(\sum\lambda)^2` by the model's total
+    :math:`(\sum\lambda)^2 + \sum\psi`. The two agree when the one-factor model reproduces
+    :math:`\mathbf 1' R \mathbf 1` exactly; on real items they differ in the third decimal
+    (tests: psych's formula applied to our solution gives ``omega.tot`` to 1e-4). Ours uses
+    the correlation matrix of ``missing`` (listwise by default).
 
     References
     ----------

@@ -233,10 +233,13 @@ def _group_index(data: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, list[tu
     return codes, tuples
 
 
-def _class_counts(classes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """(n_groups, _N_CLASSES) table of counts."""
+def _class_counts(
+    classes: np.ndarray, groups: np.ndarray, n_groups: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(n_groups, _N_CLASSES) table of counts (whole-number frequency weights: int64 sums)."""
     flat = groups * _N_CLASSES + classes.astype(np.int64)
-    return np.bincount(flat, minlength=n_groups * _N_CLASSES).reshape(n_groups, _N_CLASSES)
+    table = np.bincount(flat, weights=weights, minlength=n_groups * _N_CLASSES)
+    return table.astype(np.int64).reshape(n_groups, _N_CLASSES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +312,7 @@ def satisfaction_rates(
     levels: Mapping[str, Sequence[Any]] | None = None,
     denominator: str = "valid",
     members: int | Mapping[Any, int] | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     r"""Strict, broad and dissatisfaction rates of ballot items, with confidence intervals.
 
@@ -335,6 +339,11 @@ def satisfaction_rates(
     members : int or dict, optional
         Members for ``denominator="members"``: an int, or with ``by`` a dict group -> int (keys
         are tuples when ``by`` names several columns).
+    weights : str, optional
+        Column of **frequency weights** (whole numbers: a row of weight 3 counts as three
+        ballots), for tables of identical ballots; the result equals that of the expanded rows.
+        Sampling weights are not frequencies: use
+        :meth:`toolkit.analysis.design.SurveyDesign.proportion`.
 
     Returns
     -------
@@ -379,13 +388,17 @@ def satisfaction_rates(
     item_list, by_list = _items_and_groups(data, items, by)
     mapping = _level_map(levels)
     groups, keys = _group_index(data, by_list)
-    sizes = np.bincount(groups, minlength=len(keys))
+    freq = None
+    if weights is not None:
+        check_columns(data, [weights])
+        freq = _count_weights(data, weights).astype(float)
+    sizes = np.bincount(groups, weights=freq, minlength=len(keys)).astype(np.int64)
     member_n = _members_per_group(members, denominator, by_list, keys, sizes)
 
     counts: list[np.ndarray] = []
     for item in item_list:
         classes = _classify(data[item], item, mapping)
-        counts.append(_class_counts(classes, groups, len(keys)))
+        counts.append(_class_counts(classes, groups, len(keys), freq))
     table = np.stack(counts)  # items x groups x classes
     return _rates_frame(
         table, sizes, member_n, keys, item_list, by_list, denominator, method, confidence
@@ -1023,6 +1036,7 @@ def satisfaction_index(
     data: pd.DataFrame,
     *,
     items: str | Sequence[str],
+    by: str | Sequence[str] | None = None,
     points: Mapping[str, float] | tuple[float, float] | None = None,
     weights: Mapping[str, float] | Sequence[float] | None = None,
     method: str = "analytic",
@@ -1039,13 +1053,18 @@ def satisfaction_index(
         One row per returned ballot (respondent).
     items : str or list of str
         Ballot columns in the index.
+    by : str or list of str, optional
+        Grouping columns (community, rater role): one index per group, each with its own
+        interval (and its own bootstrap, from the same ``seed``). Missing group labels form their
+        own group; groups are listed in sorted order.
     points : dict or (low, high), optional
         For level columns, a dict level -> points on 0-100 (keys ``satisfied``,
         ``basically_satisfied``, ``dissatisfied`` or the Chinese labels); default 100 / 60 / 0
         (``docs/evaluation-ballot.md``). For numeric columns, the ends of the scale
         ``(low, high)``, rescaled linearly: :math:`100 (x - low) / (high - low)`.
     weights : dict item -> weight or list, optional
-        Item weights (non-negative); default equal.
+        **Item weights** (non-negative; how much each item counts in a respondent's index), not
+        case weights; default equal.
     method : {"analytic", "bootstrap"}
         ``"analytic"``: t interval of the mean; ``"bootstrap"``: percentile interval of
         ``n_boot`` resamples of respondents drawn with ``numpy.random.default_rng(seed)``.
@@ -1061,7 +1080,8 @@ def satisfaction_index(
     Returns
     -------
     pandas.DataFrame
-        One row: ``n`` (respondents with at least one scored item), ``n_items``, ``estimate``
+        One row (per group, after the ``by`` columns): ``n`` (respondents with at least one
+        scored item), ``n_items``, ``estimate``
         (mean index), ``sd`` (of the respondent indices), ``se``, ``ci_low``, ``ci_high``,
         ``method``, ``confidence``. With no scored respondent every figure is NaN.
 
@@ -1087,6 +1107,12 @@ def satisfaction_index(
     >>> satisfaction_index(ballots, items=["attitude", "results"])[["n", "estimate"]]
        n  estimate
     0  4      65.0
+    >>> ballots["role"] = ["居民", "居民", "党员", "党员"]
+    >>> satisfaction_index(ballots, items=["attitude", "results"], by="role")[
+    ...     ["role", "n", "estimate"]]
+      role  n  estimate
+    0   党员  2      40.0
+    1   居民  2      90.0
     """
     data = _check_frame(data)
     check_option("method", method, INDEX_METHODS)
@@ -1094,10 +1120,7 @@ def satisfaction_index(
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)):
         raise ParameterError(f"`n_boot` must be a whole number; got {n_boot!r}.")
     check_range("n_boot", int(n_boot), low=100)
-    item_list = _as_list("items", items)
-    if not item_list:
-        raise ParameterError("`items` must name at least one column of `data`.")
-    check_columns(data, item_list)
+    item_list, by_list = _items_and_groups(data, items, by)
     w = _item_weights(weights, item_list)
     mapping = _level_map(levels)
     scores = np.column_stack(
@@ -1107,6 +1130,21 @@ def satisfaction_index(
     wsum = answered @ w
     keep = wsum > 0
     index = np.where(answered, scores, 0.0)[keep] @ w / wsum[keep]
+    groups, keys = _group_index(data, by_list)
+    rows = []
+    for g, key in enumerate(keys):
+        values = index[groups[keep] == g]
+        row = dict(zip(by_list, key, strict=True))
+        row.update(_index_row(values, method, confidence, int(n_boot), seed))
+        rows.append({**row, "n_items": len(item_list)})
+    order = [*by_list, "n", "n_items", "estimate", "sd", "se", "ci_low", "ci_high", "method"]
+    return pd.DataFrame(rows)[[*order, "confidence"]]
+
+
+def _index_row(
+    index: np.ndarray, method: str, confidence: float, n_boot: int, seed: int
+) -> dict[str, Any]:
+    """n, mean, sd, se and interval of the respondent indices of one group."""
     n = int(index.size)
     alpha = 1.0 - confidence
     mean = float(index.mean()) if n else np.nan
@@ -1118,26 +1156,22 @@ def satisfaction_index(
             low, high = mean - tq * se, mean + tq * se
         else:
             low = high = np.nan
+    elif n > 1:
+        boot = _bootstrap_means(index, n_boot, seed)
+        se = float(boot.std(ddof=1))
+        low, high = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
     else:
-        if n > 1:
-            boot = _bootstrap_means(index, int(n_boot), seed)
-            se = float(boot.std(ddof=1))
-            low, high = (float(q) for q in np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0]))
-        else:
-            se = low = high = np.nan
-    return pd.DataFrame(
-        {
-            "n": [n],
-            "n_items": [len(item_list)],
-            "estimate": [mean],
-            "sd": [sd],
-            "se": [se],
-            "ci_low": [low],
-            "ci_high": [high],
-            "method": [method],
-            "confidence": [float(confidence)],
-        }
-    )
+        se = low = high = np.nan
+    return {
+        "n": n,
+        "estimate": mean,
+        "sd": sd,
+        "se": se,
+        "ci_low": low,
+        "ci_high": high,
+        "method": method,
+        "confidence": float(confidence),
+    }
 
 
 def _bootstrap_means(values: np.ndarray, n_boot: int, seed: int) -> np.ndarray:

@@ -31,6 +31,13 @@ column                  meaning
 ``denominator``         the declared denominator rule of a rate (``"valid"``, ``"members"``)
 ``rule``                the decision rule applied (``evaluation_verdict``)
 ``verdict``             the outcome of a decision rule (满意 / 基本满意 / 不满意, pass / fail)
+``half_width``          half the width of a (planned) interval, (ci_high - ci_low) / 2
+``power``               probability that a test detects an effect of the planned size
+``population``          number of people who could answer (finite population correction)
+``n_srs``               effective sample size needed (simple random sampling, unlimited population)
+``year``                the evaluation year of a trend row (named as the input column)
+``importance``          an item's importance (derived share of R², a correlation, or stated)
+``quadrant``            importance-performance quadrant (``concentrate_here``, ``keep_up``, ...)
 ======================  ===========================================================================
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
@@ -66,4 +73,13 @@ COLUMNS: dict[str, str] = {
     "denominator": "the declared denominator rule",
     "rule": "the decision rule applied",
     "verdict": "the outcome of a decision rule",
+    # planning
+    "half_width": "half the width of a (planned) interval",
+    "power": "probability that a test detects the planned effect",
+    "population": "number of people who could answer",
+    "n_srs": "effective sample size needed under simple random sampling",
+    "year": "the evaluation year of a trend row",
+    # importance-performance
+    "importance": "an item's importance (derived or stated)",
+    "quadrant": "importance-performance quadrant",
 }

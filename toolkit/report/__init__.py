@@ -10,6 +10,7 @@ from __future__ import annotations
 from toolkit.report.charts import rate_dotplot, save_figure, trend_chart, turnout_chart
 from toolkit.report.diverging import likert_bars
 from toolkit.report.fonts import CJKFont, FontError, configure_matplotlib, find_cjk_font
+from toolkit.report.ipa import ipa_chart
 from toolkit.report.meeting import MeetingReport, meeting_report_data, render_meeting_report
 from toolkit.report.palette import GROUP_COLORS, LEVEL_COLORS, MEASURE_COLORS
 
@@ -21,6 +22,7 @@ __all__ = [
     "FontError",
     "configure_matplotlib",
     "find_cjk_font",
+    "ipa_chart",
     "likert_bars",
     "rate_dotplot",
     "save_figure",

@@ -21,6 +21,8 @@ Steps
 - :func:`make_meetings`, :func:`make_attendance` (turnout calibrated to
   :data:`TURNOUT_BY_AGE_BAND` and :data:`PARTY_TURNOUT`).
 - :func:`make_ballots`, :func:`ballots_to_answers`, :func:`ballots_answers`.
+- :func:`make_trend_ballots`: yearly evaluations of one subject in many communities (trends,
+  drivers, small areas).
 - :func:`make_demo` → :class:`Demo`; :func:`make_large` and :func:`make_large_meetings` for a
   million ballots in seconds.
 """
@@ -63,6 +65,7 @@ from toolkit.synth.meetings import (
     make_meetings,
 )
 from toolkit.synth.population import City, make_city, make_population_margins
+from toolkit.synth.trends import DRIVER_WEIGHTS, make_trend_ballots
 
 __all__ = [
     "AGE_BANDS",
@@ -71,6 +74,7 @@ __all__ = [
     "BALLOT_ROLES",
     "DEMO_SEED",
     "DONT_KNOW_WEIGHTS",
+    "DRIVER_WEIGHTS",
     "ELEVATOR_ITEMS",
     "FLOOR_BANDS",
     "GENDERS",
@@ -99,4 +103,5 @@ __all__ = [
     "make_large_meetings",
     "make_meetings",
     "make_population_margins",
+    "make_trend_ballots",
 ]
