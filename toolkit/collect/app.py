@@ -6,7 +6,8 @@
 (:mod:`toolkit.collect.pages`) pass in what they know of the browser: the device label from the
 address, the tablet's random token (the key of its draft) and the client address (for the attempt
 limits of codes). Opened in JupyterLab the same calls preview the apps on a private copy of the demo
-database, so a preview never touches real ballots.
+database (the notebook passes the store and the meeting in), so a preview never touches real
+ballots.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = [
 _DEVICE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _lock = threading.Lock()
 _shared: Store | None = None
-_meetings: dict[str, _MeetingSetup] = {}
+_meetings: dict[tuple[int, str], _MeetingSetup] = {}
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,18 @@ def draft_key(token: str) -> str:
 
 
 def shared_store() -> Store:
-    """The one store of this process (opened on first use). Outside ``sanhui serve`` (a preview in
-    JupyterLab, a notebook test) a fresh copy of the deterministic demo database."""
+    """The one store of this process, opened on first use from ``SANHUI_DB`` (set by
+    ``sanhui serve``)."""
     global _shared
     with _lock:
         if _shared is None:
             url = os.environ.get("SANHUI_DB")
-            if url:
-                _shared = Store.open(url)
-            else:
-                from toolkit.demo import demo_store
-
-                _shared = demo_store()
+            if not url:
+                raise StoreError(
+                    "no store to serve: `sanhui serve` sets SANHUI_DB; in a notebook pass "
+                    "`store=` (for a preview, `toolkit.demo.demo_store()`)."
+                )
+            _shared = Store.open(url)
         return _shared
 
 
@@ -95,14 +96,10 @@ def reset_shared_store() -> None:
         _meetings.clear()
 
 
-def _meeting(store: Store) -> str:
-    meeting = os.environ.get("SANHUI_MEETING")
+def _meeting(store: Store, meeting: str | None) -> str:
+    meeting = meeting or os.environ.get("SANHUI_MEETING")
     if meeting:
         return meeting
-    if not os.environ.get("SANHUI_DB"):
-        from toolkit.demo import LIVE_MEETING
-
-        return LIVE_MEETING
     frame = store.meetings()
     open_evaluations = frame[(frame["status"] == "open") & (frame["kind"] == "evaluation")]
     if open_evaluations.empty:
@@ -116,7 +113,7 @@ def _meeting(store: Store) -> str:
 def _setup(store: Store, meeting: str) -> _MeetingSetup:
     """The instrument, subjects and code rule of a meeting, read once per process."""
     with _lock:
-        found = _meetings.get(meeting)
+        found = _meetings.get((id(store), meeting))
     if found is not None:
         return found
     record = store.meeting(meeting)
@@ -126,7 +123,7 @@ def _setup(store: Store, meeting: str) -> _MeetingSetup:
         store.meeting_uses_ballot_codes(meeting),
     )
     with _lock:
-        _meetings[meeting] = setup
+        _meetings[(id(store), meeting)] = setup
     return setup
 
 
@@ -138,6 +135,8 @@ def _display(widget: Any) -> None:
 
 def form_app(
     *,
+    store: Store | None = None,
+    meeting: str | None = None,
     device: str | None = None,
     token: str | None = None,
     language: str = "zh",
@@ -149,9 +148,10 @@ def form_app(
     ``device`` (``?device=A3``) is a label for paradata and staff only. ``token`` is the tablet's
     random token (kept by its browser): the draft is saved under it and restored only for it, so
     another browser using the same label starts with a blank form. Without a token no draft is kept.
+    ``store`` and ``meeting`` default to the served ones (:func:`shared_store`, ``SANHUI_MEETING``).
     """
-    store = shared_store()
-    meeting = _meeting(store)
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
     setup = _setup(store, meeting)
     form = SurveyForm(
         setup.survey,
@@ -170,9 +170,15 @@ def form_app(
 
 
 def _gated(
-    build: Any, *, title: str, code: str | None, client: str | None, display: bool
+    build: Any,
+    *,
+    title: str,
+    code: str | None,
+    access_code: str | None,
+    client: str | None,
+    display: bool,
 ) -> AccessGate:
-    expected = os.environ.get("SANHUI_ACCESS_CODE", "")
+    expected = access_code or os.environ.get("SANHUI_ACCESS_CODE", "")
 
     def open_page() -> None:
         gate.children = [build()]
@@ -186,15 +192,23 @@ def _gated(
 
 
 def signin_app(
-    *, code: str | None = None, client: str | None = None, display: bool = True
+    *,
+    store: Store | None = None,
+    meeting: str | None = None,
+    code: str | None = None,
+    access_code: str | None = None,
+    client: str | None = None,
+    display: bool = True,
 ) -> AccessGate:
-    """The staff sign-in page behind the access code (``code``: from ``?code=``, if given)."""
-    store = shared_store()
-    meeting = _meeting(store)
+    """The staff sign-in page behind the access code (``access_code``, default
+    ``SANHUI_ACCESS_CODE``; without one the gate never opens). ``code``: from ``?code=``."""
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
     return _gated(
         lambda: SignInPage(store, meeting, client=client),
         title="签到",
         code=code,
+        access_code=access_code,
         client=client,
         display=display,
     )
@@ -202,18 +216,28 @@ def signin_app(
 
 def board_app(
     *,
+    store: Store | None = None,
+    meeting: str | None = None,
     code: str | None = None,
+    access_code: str | None = None,
     client: str | None = None,
     display: bool = True,
     interval: float = 3.0,
 ) -> AccessGate:
     """The live board behind the access code, refreshing every ``interval`` seconds."""
-    store = shared_store()
-    meeting = _meeting(store)
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
 
     def build() -> LiveBoard:
         board = LiveBoard(store, meeting, interval=interval)
         board.start()
         return board
 
-    return _gated(build, title="结果大屏", code=code, client=client, display=display)
+    return _gated(
+        build,
+        title="结果大屏",
+        code=code,
+        access_code=access_code,
+        client=client,
+        display=display,
+    )

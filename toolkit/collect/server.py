@@ -221,7 +221,9 @@ def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
         server_header=False,
         loop="asyncio",
         ws="websockets-sansio",
-        ws_max_size=plan.limits.message_bytes + 1024,
+        # frames beyond 4× the limit are refused by uvicorn before they are read whole; the guard
+        # refuses (and logs) anything over the limit itself
+        ws_max_size=4 * plan.limits.message_bytes,
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
