@@ -126,6 +126,7 @@ class Guard:
         self.cdn_dir = cdn_dir
         self._live_kernels = live_kernels or (lambda: set())
         self._sessions: dict[str, _Session] = {}
+        self._static: dict[tuple[str, bytes, bool], tuple[Message, bytes]] = {}
         self._lock = threading.Lock()
         #: what was refused, by reason (tests, logs)
         self.refused: dict[str, int] = {}
@@ -159,8 +160,9 @@ class Guard:
         if not allowed:
             await _plain(send, 404, b"Not Found")
             return
+        static = path.startswith(_STATIC)
         cookie = _cookies(scope).get(TOKEN_COOKIE, "")
-        fresh = None if valid_token(cookie) else new_token()
+        fresh = None if (not page or valid_token(cookie)) else new_token()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -172,6 +174,11 @@ class Guard:
                 if page:
                     headers.append((b"x-frame-options", b"DENY"))
                     headers.append((b"cache-control", b"no-store"))
+                elif static and message.get("status") == 200:
+                    # a tablet fetches the front-end (several MB) once, not on every page: the
+                    # files are versioned by path or query, others are kept for an hour
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", _static_cache(path, scope)))
                 if page and fresh is not None:
                     headers.append(
                         (
@@ -183,7 +190,38 @@ class Guard:
                 message = dict(message, headers=headers)
             await send(message)
 
+        if static and method == "GET":
+            await self._cached(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
+
+    async def _cached(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Front-end files are read and compressed once, then served from memory: compressing
+        the 3 MB of JavaScript for every tablet would cost more CPU than the tablet's page."""
+        gzip = "gzip" in (_header(scope, b"accept-encoding") or "")
+        key = (scope.get("path", ""), scope.get("query_string", b""), gzip)
+        with self._lock:
+            hit = self._static.get(key)
+        if hit is None:
+            parts: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                parts.append(message)
+
+            await self.app(scope, receive, keep)
+            start = next((m for m in parts if m["type"] == "http.response.start"), None)
+            body = b"".join(m.get("body", b"") for m in parts if m["type"] == "http.response.body")
+            if start is None:
+                return
+            hit = (dict(start), body)
+            if start.get("status") == 200 and len(body) < 8 * 2**20:
+                with self._lock:
+                    self._static[key] = hit
+        start, body = hit
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send(dict(start, headers=headers))
+        await send({"type": "http.response.body", "body": body})
 
     def _static_ok(self, path: str) -> bool:
         """Front-end files: Solara's own, or the laptop's copy of the CDN files (a file that is
@@ -331,6 +369,19 @@ def _clean_unicode(value: Any) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _static_cache(path: str, scope: Scope) -> bytes:
+    """How long a browser keeps a front-end file: a day when its version is in the address
+    (``@1.2.3/`` or ``?v=hash``), an hour otherwise.
+
+    >>> _static_cache("/_solara/cdn/requirejs@2.3.6/require.js", {})
+    b'public, max-age=86400'
+    >>> _static_cache("/jupyter/nbextensions/jupyter-vue/nodeps.js", {})
+    b'public, max-age=3600'
+    """
+    versioned = "@" in path or b"v=" in scope.get("query_string", b"")
+    return b"public, max-age=86400" if versioned else b"public, max-age=3600"
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
