@@ -90,6 +90,21 @@ def test_serve_reads_the_access_code_from_the_environment_or_a_prompt(monkeypatc
     assert result.exit_code == 1 and "4 to 12 digits" in result.output
 
 
+def test_an_error_escaping_a_page_shows_one_sentence_and_is_logged(caplog):
+    import solara.server.app as solara_app
+
+    from toolkit.collect.server import hide_tracebacks
+
+    hide_tracebacks()
+    try:
+        raise RuntimeError("/srv/secret/sanhui.db is locked")
+    except RuntimeError as error:
+        text = "".join(solara_app.traceback.format_exception(None, error, error.__traceback__))
+    assert text.startswith("页面暂时无法打开")
+    assert "secret" not in text and "Traceback" not in text and ".py" not in text
+    assert "/srv/secret/sanhui.db is locked" in caplog.text  # the log keeps the details
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("paths"))

@@ -129,7 +129,6 @@ def solara_environment(plan: ServePlan) -> dict[str, str]:
         # a closed page's session is freed after the idle time
         "SOLARA_KERNEL_CULL_TIMEOUT": f"{max(1, int(plan.limits.idle_seconds))}s",
         "SOLARA_KERNEL_MAX_PER_SESSION": str(plan.limits.sessions_per_client),
-        # IPython keeps no history of the (absent) code cells
         "SANHUI_DB": plan.database,
         "SANHUI_MEETING": plan.meeting,
         "SANHUI_ACCESS_CODE": plan.access_code,
