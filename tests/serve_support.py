@@ -168,7 +168,13 @@ class WidgetClient:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self.ws = connect(
-            url, additional_headers=headers, max_size=None, open_timeout=30, legacy=True
+            url,
+            additional_headers=headers,
+            max_size=None,
+            open_timeout=30,
+            ping_interval=None,  # a held page is not read from: no keepalive of its own
+            max_queue=None,  # and frames keep being taken in, so the server's pings are answered
+            legacy=True,
         )
         self.widgets: dict[str, dict[str, Any]] = {}
         self.closed_code: int | None = None

@@ -346,17 +346,6 @@ class Guard:
                 return "widget beyond the per-session cap"
         return None
 
-    # ---------------------------------------------------------------------------- introspection
-    def sessions_of(self, client: str) -> int:
-        """Live sessions the guard counts for a client address."""
-        live = self._live_kernels()
-        with self._lock:
-            return sum(
-                1
-                for k, s in self._sessions.items()
-                if s.client == client and (s.connected or k in live)
-            )
-
 
 def _clean_unicode(value: Any) -> bool:
     """False when a string anywhere in ``value`` holds a lone surrogate (not encodable as UTF-8).
