@@ -350,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from toolkit.demo import LIVE_MEETING
 
+    load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="sanhui-bench-serve-"))
     results: dict[str, dict[str, Any]] = {}
     try:
@@ -416,6 +417,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"requests off the laptop (blocked): Solara {ours['blocked']}, Voilà {peer['blocked']}",
+    )
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load_start[0]:.1f} at the start and "
+        f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows both servers)",
         flush=True,
     )
 
