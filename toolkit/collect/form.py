@@ -49,7 +49,11 @@ class Subject:
 
 
 class FormBackend(Protocol):
-    """What the form needs from a store (:class:`toolkit.store.Store` provides it)."""
+    """What the form needs from a store (:class:`toolkit.store.Store` provides it).
+
+    In the draft methods ``device`` is the draft's key: the form passes its ``draft_key`` (the
+    store's drafts table calls the column ``device``), never the device label.
+    """
 
     def submit_ballot(
         self,
