@@ -186,6 +186,53 @@ def boxes(page, row_index: int = 0) -> tuple[dict, dict]:
     )
 
 
+def fill_review_submit(p, server: Server, label: str, shots: str) -> None:
+    """The whole ballot by touch: a refused empty page, both rating pages, the rest, the review,
+    提交 (stored once, with the label as paradata) and 下一位 (a clean first page)."""
+    # Next on an empty page: the required message at the question, the page stays
+    tap_button(p, "下一页")
+    p.locator(".sh-error", has_text=REQUIRED).first.wait_for(timeout=20_000)
+    assert progress(p) == "第 1 / 5 页"
+    p.screenshot(path=str(ARTIFACTS / f"form-{shots}-required.png"))
+
+    assert tap_rows(p, "满意") == 7  # 居委会: six items and the overall rating
+    tap_button(p, "下一页")
+    wait_progress(p, "第 2 / 5 页")
+    assert tap_rows(p, "基本满意") == 7  # 物业
+    tap_button(p, "下一页")
+    wait_progress(p, "第 3 / 5 页")  # project page: no elevator, nothing to rate
+    tap_button(p, "下一页")
+    wait_progress(p, "第 4 / 5 页")
+    p.locator('button.sh-choice:text-is("办事拖拉、回应不及时")').tap()
+    p.locator("button.sh-selected").first.wait_for(timeout=20_000)
+    tap_button(p, "下一页")
+    wait_progress(p, "第 5 / 5 页")
+    p.locator('button.sh-choice:text-is("70～79岁")').tap()
+    p.locator("button.sh-selected").first.wait_for(timeout=20_000)
+    tap_button(p, "检查答案")
+    p.get_by_text("请检查您的回答").wait_for(timeout=20_000)
+    review = p.locator("table.sh-review").all_inner_texts()
+    assert any("基本满意" in t for t in review) and any("70～79岁" in t for t in review)
+    p.screenshot(path=str(ARTIFACTS / f"form-{shots}-review.png"), full_page=True)
+    before = server.ballots()
+    tap_button(p, "提交")
+    p.get_by_text("提交成功").wait_for(timeout=30_000)
+    assert server.ballots() == before + 1
+    with Store.open(server.db) as store:
+        stored = store.responses(LIVE_MEETING, include_void=True)
+    row = stored[stored["device"] == label].iloc[-1]
+    assert str(row["juweihui__overall"]) == "satisfied"
+    assert str(row["wuye__overall"]) == "basically_satisfied"
+    assert str(row["age_band"]) == "70-79"
+    uuid.UUID(str(row["submission_id"]))
+
+    tap_button(p, "下一位")  # the next resident gets a clean first page
+    wait_progress(p, "第 1 / 5 页")
+    p.locator("button.sh-choice").first.wait_for(state="visible")
+    assert p.locator(".sh-selected").count() == 0
+    assert p.locator(".sh-error").count() == 0
+
+
 def test_tablet_fills_reviews_and_submits_a_ballot(browser, server):
     page = open_form(browser, server, TABLET, "T1")
     p = page.page
@@ -203,54 +250,13 @@ def test_tablet_fills_reviews_and_submits_a_ballot(browser, server):
             p.screenshot(path=str(readme_image))  # for the README; committed
         assert readme_image.stat().st_size < 200_000
 
-        # Next on an empty page: the required message at the question, the page stays
-        tap_button(p, "下一页")
-        p.locator(".sh-error", has_text=REQUIRED).first.wait_for(timeout=20_000)
-        assert progress(p) == "第 1 / 5 页"
-        p.screenshot(path=str(ARTIFACTS / "form-tablet-required.png"))
-
-        assert tap_rows(p, "满意") == 7  # 居委会: six items and the overall rating
-        tap_button(p, "下一页")
-        wait_progress(p, "第 2 / 5 页")
-        assert tap_rows(p, "基本满意") == 7  # 物业
-        tap_button(p, "下一页")
-        wait_progress(p, "第 3 / 5 页")  # project page: no elevator, nothing to rate
-        tap_button(p, "下一页")
-        wait_progress(p, "第 4 / 5 页")
-        p.locator('button.sh-choice:text-is("办事拖拉、回应不及时")').tap()
-        p.locator("button.sh-selected").first.wait_for(timeout=20_000)
-        tap_button(p, "下一页")
-        wait_progress(p, "第 5 / 5 页")
-        p.locator('button.sh-choice:text-is("70～79岁")').tap()
-        p.locator("button.sh-selected").first.wait_for(timeout=20_000)
-        tap_button(p, "检查答案")
-        p.get_by_text("请检查您的回答").wait_for(timeout=20_000)
-        review = p.locator("table.sh-review").all_inner_texts()
-        assert any("基本满意" in t for t in review) and any("70～79岁" in t for t in review)
-        p.screenshot(path=str(ARTIFACTS / "form-tablet-review.png"), full_page=True)
-        before = server.ballots()
-        tap_button(p, "提交")
-        p.get_by_text("提交成功").wait_for(timeout=30_000)
-        assert server.ballots() == before + 1
-        with Store.open(server.db) as store:
-            stored = store.responses(LIVE_MEETING, include_void=True)
-        row = stored[stored["device"] == "T1"].iloc[-1]
-        assert str(row["juweihui__overall"]) == "satisfied"
-        assert str(row["wuye__overall"]) == "basically_satisfied"
-        assert str(row["age_band"]) == "70-79"
-        uuid.UUID(str(row["submission_id"]))
-
-        tap_button(p, "下一位")  # the next resident gets a clean first page
-        wait_progress(p, "第 1 / 5 页")
-        p.locator("button.sh-choice").first.wait_for(state="visible")
-        assert p.locator(".sh-selected").count() == 0
-        assert p.locator(".sh-error").count() == 0
+        fill_review_submit(p, server, "T1", "tablet")
         check_page_is_clean(page)
     finally:
         page.close()
 
 
-def test_phone_stacks_the_rating_rows(browser, server):
+def test_phone_stacks_the_rating_rows_and_takes_a_whole_ballot(browser, server):
     page = open_form(browser, server, PHONE, "P1")
     p = page.page
     try:
@@ -260,6 +266,7 @@ def test_phone_stacks_the_rating_rows(browser, server):
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, "the page scrolls sideways on a phone"
         p.screenshot(path=str(ARTIFACTS / "form-phone.png"), full_page=True)
+        fill_review_submit(p, server, "P1", "phone")
         check_page_is_clean(page)
     finally:
         page.close()
