@@ -69,10 +69,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "页面暂时无法打开，请联系工作人员。",
         "en": "This page cannot open right now. Please ask the staff.",
     },
-    "bad_input": {
-        "zh": "输入无法识别，请重新输入。",
-        "en": "That input could not be read. Please try again.",
-    },
     "offline": {
         "zh": "与服务器的连接已断开，请不要关闭页面，正在重新连接……",
         "en": "The connection is lost. Please keep this page open; reconnecting…",
