@@ -1,154 +1,35 @@
-"""The meeting server under load: time to the first tappable choice, kernel memory, and 30 tablets
-submitting together.
+"""The ballots of 30 tablets submitting together, through the form and the store.
 
-``.venv/bin/python -m bench.bench_collect [--seconds 60] [--tablets 30] [--loads 5]`` (the
-defaults, 20 s and 3 loads, keep ``python -m bench`` short; the figures in reports use 60 s, 5 loads).
+``.venv/bin/python -m bench.bench_collect [--seconds 60] [--tablets 30]`` (the default, 20 s, keeps
+``python -m bench`` short; the figures in reports use 60 s). The served pages themselves (time to the
+first tappable choice, server CPU and memory per tablet, against Voilà): ``bench/bench_serve.py``.
 
-1. Starts ``sanhui serve`` on a private copy of the demo database (pool of 4 preheated kernels) and
-   opens the form in Debian's Chromium (1024 × 768, touch) several times; each time it records, in
-   the page, the moment the first choice button is visible and hit-testable (``elementFromPoint``),
-   counted from navigation start. Between loads the page is closed (Voilà shuts its kernel down) and
-   the pool refills. Median of the loads.
-2. Resident memory (RSS) of the kernel processes, waiting in the pool and after serving a page.
-3. 30 simulated tablets: 30 threads, each driving a real :class:`SurveyForm` with a
-   :class:`StoreBackend` on its own store (own connections) on the same SQLite file the server uses
-   (taps through the widget buttons, a draft saved on every answer, review, submit, reset). Twice:
-   *realistic*, a person's pace, a seeded random pause of 1-3 s before every tap (a ballot takes
-   about a minute), and *saturated*, no pause at all (the worst case, far beyond 30 people).
-   Not real browser pages: 30 Chromium pages would need 30 kernels and more than the laptop's two
-   cores; the store and the form layer are what 30 tablets share. Submit and draft-save latency
-   p50/p99, ballots acknowledged vs stored, lost and duplicated (must be 0). Peer: the same 30
-   threads calling ``store.submit`` directly, without the form layer.
+30 simulated tablets: 30 threads, each driving a real :class:`SurveyForm` with a
+:class:`StoreBackend` on its own store (own connections) on one SQLite file (taps through the
+widget buttons, a draft saved on every answer, review, submit, reset). Twice: *realistic*, a
+person's pace, a seeded random pause of 1-3 s before every tap (a ballot takes about a minute), and
+*saturated*, no pause at all (the worst case, far beyond 30 people). Submit and draft-save latency
+p50/p99, ballots acknowledged vs stored, lost and duplicated (must be 0). Peer: the same 30 threads
+calling ``store.submit`` directly, without the form layer.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import random
 import shutil
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = "246810"
-TAPPABLE = """
-window.__tappable = null;
-(function loop() {
-  const b = document.querySelector('button.sh-choice');
-  if (b) {
-    const r = b.getBoundingClientRect();
-    if (r.width > 0 && r.height > 0) {
-      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-      if (hit && (hit === b || b.contains(hit))) { window.__tappable = performance.now(); return; }
-    }
-  }
-  requestAnimationFrame(loop);
-})();
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def kernels(server: subprocess.Popen[bytes]) -> list:
-    import psutil
-
-    return [
-        p
-        for p in psutil.Process(server.pid).children(recursive=True)
-        if "ipykernel" in " ".join(p.cmdline())
-    ]
-
-
-def wait_quiet(server: subprocess.Popen[bytes], *, pool: int, timeout: float = 90.0) -> None:
-    """Until ``pool`` waiting kernels exist and none of them uses CPU (the pool is preheated)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        procs = kernels(server)
-        before = {}
-        for p in procs:
-            with contextlib.suppress(Exception):
-                before[p.pid] = sum(p.cpu_times()[:2])
-        time.sleep(1.0)
-        busy = 0.0
-        for p in procs:
-            with contextlib.suppress(Exception):
-                busy += sum(p.cpu_times()[:2]) - before.get(p.pid, 0.0)
-        if len(procs) >= pool + 2 and busy < 0.05:
-            return
-    print("  (the pool did not settle; measuring anyway)")
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def start_server(db: Path, tmp: Path, pool: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    log = (tmp / "serve.log").open("w")
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "toolkit.cli", "serve", "--host", "127.0.0.1"),
-            *("--port", str(port), "--access-code", CODE, "--pool", str(pool)),
-            *("--runtime-dir", str(tmp / "runtime")),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, SANHUI_DB=str(db)),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
-    return server, base
-
-
-def first_tappable(server, base: str, *, loads: int, pool: int) -> tuple[list[float], list[float]]:
-    from playwright.sync_api import sync_playwright
-
-    times: list[float] = []
-    served_rss: list[float] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            args=[
-                *("--no-sandbox", "--disable-gpu", "--disable-background-networking"),
-                *("--disable-component-update", "--disable-sync", "--no-first-run"),
-            ],
-        )
-        context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-        context.add_init_script(TAPPABLE)
-        for index in range(loads + 1):  # the first load fills the browser cache: not counted
-            wait_quiet(server, pool=pool)
-            page = context.new_page()
-            page.goto(f"{base}/voila/render/form.ipynb?device=L{index}", wait_until="commit")
-            page.wait_for_function("window.__tappable !== null", timeout=120_000, polling=50)
-            ms = page.evaluate("window.__tappable")
-            if index:
-                times.append(ms / 1000)
-            time.sleep(1.0)
-            served_rss.append(max(k.memory_info().rss for k in kernels(server)) / 2**20)
-            page.close(run_before_unload=True)
-        browser.close()
-    return times, served_rss
 
 
 class TimedBackend:
@@ -218,6 +99,7 @@ def tablets(
             meeting=LIVE_MEETING,
             subjects=subjects,
             device=f"{prefix}{index}",
+            draft_key=f"bench-{prefix}{index}",
         )
         start.wait()
         if mode == "realistic":  # tablets do not start in step
@@ -326,10 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="per load test (full: 60)")
     parser.add_argument("--tablets", type=int, default=30)
-    parser.add_argument("--loads", type=int, default=3, help="page loads timed (full: 5)")
-    parser.add_argument("--pool", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-browser", action="store_true", help="skip page loads and kernel RSS")
     args = parser.parse_args(argv)
 
     from toolkit.demo import build_demo
@@ -339,33 +218,12 @@ def main(argv: list[str] | None = None) -> None:
     db = tmp / "demo.db"
     with Store.open(db) as store:
         build_demo(store)
-    server, base = start_server(db, tmp, args.pool)
-    try:
-        if not args.no_browser:
-            times, served = first_tappable(server, base, loads=args.loads, pool=args.pool)
-            wait_quiet(server, pool=args.pool)
-            pool_rss = [k.memory_info().rss / 2**20 for k in kernels(server)]
-            print(
-                f"first tappable choice (form URL opened → first choice button visible and "
-                f"hit-testable, preheated, cached browser, median of {len(times)}): "
-                f"{statistics.median(times):.2f}s (min {min(times):.2f}s, max {max(times):.2f}s; "
-                "target ≤ 1.50s)"
-            )
-            print(
-                f"kernel RSS: waiting in the pool median {statistics.median(pool_rss):.0f} MB "
-                f"(max {max(pool_rss):.0f} MB); after serving a form max {max(served):.0f} MB "
-                f"(target ≤ 150 MB)",
-                flush=True,
-            )
-        n, seconds = args.tablets, args.seconds
-        human = tablets(db, n=n, seconds=seconds, mode="realistic", seed=args.seed)
-        report("realistic (a tap every 1-3 s) through SurveyForm+StoreBackend", human, n, seconds)
-        busy = tablets(db, n=n, seconds=seconds, mode="saturated", seed=args.seed)
-        report("saturated (no pause) through SurveyForm+StoreBackend", busy, n, seconds)
-        raw = tablets(db, n=n, seconds=min(seconds, 20.0), mode="raw", seed=args.seed)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    n, seconds = args.tablets, args.seconds
+    human = tablets(db, n=n, seconds=seconds, mode="realistic", seed=args.seed)
+    report("realistic (a tap every 1-3 s) through SurveyForm+StoreBackend", human, n, seconds)
+    busy = tablets(db, n=n, seconds=seconds, mode="saturated", seed=args.seed)
+    report("saturated (no pause) through SurveyForm+StoreBackend", busy, n, seconds)
+    raw = tablets(db, n=n, seconds=min(seconds, 20.0), mode="raw", seed=args.seed)
     print(
         f"peer store.submit without the form ({n} threads, no pause): "
         f"{raw['acked']} acknowledged, {raw['stored']} stored, lost {raw['lost']}, "

@@ -1,23 +1,28 @@
-"""The three served apps outside Voilà (``display=False``) on a private copy of the demo store, and
-the kernel lock in a real IPython kernel."""
+"""The three served apps outside the server (``display=False``) on a private copy of the demo store:
+the store and meeting come from the environment as ``sanhui serve`` sets them, drafts are keyed by
+the tablet's token (never its label), and the board shows one short line while the store fails."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
 import uuid
-from pathlib import Path
 
 import ipywidgets as w
 import pytest
 import sqlalchemy as sa
 
 from toolkit.analysis import satisfaction_rates
-from toolkit.collect.app import board_app, form_app, signin_app
-from toolkit.collect.board import LiveBoard, board_figures, render_board_html
+from toolkit.collect.app import (
+    board_app,
+    draft_key,
+    form_app,
+    reset_shared_store,
+    shared_store,
+    signin_app,
+)
+from toolkit.collect.board import REFRESH_FAILED, LiveBoard, board_figures, render_board_html
 from toolkit.collect.gate import AccessGate
-from toolkit.collect.kernel import kernel_spec
+from toolkit.collect.guard import new_token
 from toolkit.collect.signin import SignInPage
 from toolkit.demo import LIVE_MEETING, demo_store
 from toolkit.store import Store, Submission
@@ -30,12 +35,12 @@ ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity"
 def store(monkeypatch):
     """A private copy of the demo database, served to the apps through the environment."""
     store = demo_store()
-    for name in ("VOILA_BASE_URL", "VOILA_PREHEAT", "SANHUI_QUERY"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SANHUI_DB", store.url)
     monkeypatch.setenv("SANHUI_MEETING", LIVE_MEETING)
     monkeypatch.setenv("SANHUI_ACCESS_CODE", CODE)
+    reset_shared_store()
     yield store
+    reset_shared_store()
     store.close()
 
 
@@ -76,9 +81,8 @@ def html_of(widget) -> str:
 
 
 # ------------------------------------------------------------------------------------------ form
-def test_form_app_serves_the_live_meeting_with_its_two_subjects(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "device=A7")
-    form = form_app(display=False)
+def test_form_app_serves_the_live_meeting_with_its_two_subjects(store):
+    form = form_app(device="A7", display=False)
     assert form.meeting == LIVE_MEETING
     assert form.subject_ids == ("juweihui", "wuye")
     assert [p.key for p in form.pages][:2] == ["ratings__juweihui", "ratings__wuye"]
@@ -86,26 +90,56 @@ def test_form_app_serves_the_live_meeting_with_its_two_subjects(store, monkeypat
     assert "居委会" in html_of(form.root)
 
 
-def test_form_app_rejects_a_strange_device_label_and_takes_english(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "device=../../etc&lang=en")
-    form = form_app(display=False)
+def test_every_page_shares_one_store(store):
+    first, second = form_app(display=False), form_app(display=False)
+    assert first.store.store is second.store.store is shared_store()  # type: ignore[union-attr]
+    assert signin_app(display=False) is not None
+    assert shared_store() is first.store.store  # type: ignore[union-attr]
+
+
+def test_without_a_served_store_the_apps_say_how_to_preview(monkeypatch):
+    monkeypatch.delenv("SANHUI_DB", raising=False)
+    reset_shared_store()
+    with pytest.raises(Exception, match=r"SANHUI_DB.*store="):
+        form_app(display=False)
+    preview = demo_store()
+    try:
+        form = form_app(store=preview, meeting=LIVE_MEETING, display=False)
+        assert form.meeting == LIVE_MEETING and form.draft_key is None  # a preview keeps no draft
+    finally:
+        preview.close()
+
+
+def test_form_app_rejects_a_strange_device_label_and_takes_english(store):
+    form = form_app(device="../../etc", language="en", display=False)
     assert form.device is None
     assert form.language == "en"
 
 
-def test_form_app_restores_the_draft_of_the_same_tablet(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "device=B2")
-    first = form_app(display=False)
+def test_the_draft_belongs_to_the_token_not_to_the_label(store):
+    token = new_token()
+    first = form_app(device="B2", token=token, display=False)
     first.controls["juweihui__attitude"].buttons[2].click()  # 不满意
-    again = form_app(display=False)  # the tablet reloads the page: a new kernel
+    again = form_app(device="B2", token=token, display=False)  # the same tablet reloads
     assert again.respondent.submission_id == first.respondent.submission_id
     assert again.controls["juweihui__attitude"].value == "dissatisfied"
     assert "sh-selected" in again.controls["juweihui__attitude"].buttons[2]._dom_classes
+    # another browser with the same label, with or without a token of its own: a blank form
+    for other in (
+        form_app(device="B2", token=new_token(), display=False),
+        form_app(device="B2", display=False),
+    ):
+        assert other.answers == {}
+        assert other.respondent.submission_id != first.respondent.submission_id
+        assert other.notice == ""
+    # the store holds the draft under a hash of the token: not the label, not the token itself
+    with store.engine.connect() as connection:
+        keys = [r[0] for r in connection.execute(sa.text("SELECT device FROM drafts"))]
+    assert keys == [draft_key(token)] and token not in keys[0] and "B2" not in keys[0]
 
 
-def test_form_app_ballot_reaches_the_store(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "device=C3")
-    form = form_app(display=False)
+def test_form_app_ballot_reaches_the_store(store):
+    form = form_app(device="C3", token=new_token(), display=False)
     for subject in ("juweihui", "wuye"):
         for item in (*ITEMS, "overall"):
             form.controls[f"{subject}__{item}"].buttons[0].click()
@@ -118,12 +152,14 @@ def test_form_app_ballot_reaches_the_store(store, monkeypatch):
     assert len(responses) == 1
     assert responses["device"].iloc[0] == "C3"
     assert str(responses["wuye__overall"].iloc[0]) == "satisfied"
+    with store.engine.connect() as connection:  # the ballot's draft is gone with it
+        assert connection.execute(sa.text("SELECT count(*) FROM drafts")).scalar_one() == 0
 
 
 # --------------------------------------------------------------------------------------- sign-in
-def test_signin_gate_refuses_a_wrong_code_in_the_url(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "code=000000")
-    gate = signin_app(display=False)
+def test_signin_gate_refuses_a_wrong_code_in_the_url(store):
+    gate = signin_app(code="000000", client="10.0.0.7", display=False)
+    assert gate.client == "10.0.0.7"
     assert isinstance(gate, AccessGate) and not gate.opened
     assert "访问码不正确" in gate.message.value
     assert not any(isinstance(c, SignInPage) for c in walk(gate))
@@ -138,8 +174,7 @@ def test_signin_gate_without_an_access_code_never_opens(store, monkeypatch):
 
 
 def test_signin_search_check_in_and_turnout(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
-    gate = signin_app(display=False)
+    gate = signin_app(code=CODE, display=False)
     assert gate.opened
     page = gate.children[0]
     assert isinstance(page, SignInPage)
@@ -161,8 +196,7 @@ def test_signin_search_check_in_and_turnout(store, monkeypatch):
 
 
 def test_signin_registers_a_walk_in_with_role_and_demographics(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
-    page = signin_app(display=False).children[0]
+    page = signin_app(code=CODE, display=False).children[0]
     before = page.update_turnout()
     fields = page.walk_in_fields
 
@@ -224,10 +258,9 @@ def test_board_figures_equal_satisfaction_rates(store):
 
 
 def test_board_suppresses_small_cells_and_shows_no_names(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", f"code={CODE}")
     for overall in ("satisfied", "dissatisfied", "basically_satisfied"):
         submit(store, ballot(overall))
-    gate = board_app(display=False, interval=3600)
+    gate = board_app(code=CODE, display=False, interval=3600)
     board = gate.children[0]
     assert isinstance(board, LiveBoard)
     try:
@@ -264,82 +297,27 @@ def test_board_suppresses_small_cells_and_shows_no_names(store, monkeypatch):
         board.stop()
 
 
-def test_board_gate_refuses_a_wrong_code(store, monkeypatch):
-    monkeypatch.setenv("SANHUI_QUERY", "code=13579")
-    gate = board_app(display=False)
+def test_board_gate_refuses_a_wrong_code(store):
+    gate = board_app(code="13579", display=False)
     assert not gate.opened
     assert not any(isinstance(c, LiveBoard) for c in walk(gate))
 
 
-# ------------------------------------------------------------------------------------ lock_kernel
-def test_lock_kernel_refuses_code_on_shell_and_control_but_widgets_still_talk(tmp_path):
-    """In a real kernel (the one ``sanhui serve`` starts): after ``lock_kernel()`` no request can run
-    code, on the shell or the control channel, while comm (widget) requests are still answered."""
-    from jupyter_client import KernelManager
+def test_a_failing_store_shows_one_short_line_however_often_the_board_refreshes(store, caplog):
+    board = LiveBoard(store, LIVE_MEETING)
+    shown = board.view.value
+    store.close()  # every read now fails
 
-    spec_dir = tmp_path / "share" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps(kernel_spec()), encoding="utf-8")
-    km = KernelManager(kernel_name="python3")
-    km.kernel_spec_manager.kernel_dirs = [str(spec_dir.parent)]
-    km.start_kernel(cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        before, after_shell, after_control = (tmp_path / f"{n}.txt" for n in "abc")
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("/secret/path/sanhui.db: database is locked")
 
-        def write(path: Path) -> str:
-            return f"open({str(path)!r}, 'w').write('x')"
-
-        # the same request works before the lock (so the test can fail)
-        reply = kc.execute_interactive(write(before), timeout=60)
-        assert reply["content"]["status"] == "ok" and before.exists()
-        check = "import sys; print(sys.modules.get('pyarrow'), sys.modules.get('debugpy'))"
-        shown: list[str] = []
-        kc.execute_interactive(
-            check, timeout=30, output_hook=lambda m: shown.append(m["content"].get("text", ""))
-        )
-        assert "None None" in "".join(shown)  # the served kernel leaves them out
-        reply = kc.execute_interactive(
-            "from toolkit.collect.lockdown import lock_kernel; locked = lock_kernel()", timeout=60
-        )
-        assert reply["content"]["status"] == "ok"
-
-        kc.execute(write(after_shell))
-        request = kc.session.msg(
-            "execute_request",
-            {
-                "code": write(after_control),
-                "silent": False,
-                "store_history": False,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-        )
-        kc.control_channel.send(request)
-        msg_id = kc.comm_info(target_name="jupyter.widget")
-        deadline = time.monotonic() + 30
-        while True:  # the refused requests get no reply; the comm request does
-            reply = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
-            assert reply["msg_type"] != "execute_reply", reply
-        assert reply["msg_type"] == "comm_info_reply"
-        assert reply["content"]["status"] == "ok"
-        time.sleep(1.0)  # give a wrongly accepted request time to run
-        assert not after_shell.exists()
-        assert not after_control.exists()
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-
-
-def test_lock_kernel_outside_a_kernel_is_a_no_op():
-    from toolkit.collect.lockdown import lock_kernel
-
-    assert lock_kernel() is False
+    board.store = type("Broken", (), {"meeting": broken, "responses": broken})()  # type: ignore[assignment]
+    for _ in range(5):
+        board.refresh()
+    assert board.view.value.count(REFRESH_FAILED) == 1
+    assert "/secret/path" not in board.view.value and "database is locked" not in board.view.value
+    assert board.view.value.startswith(shown[:40])  # the last figures stay on screen
+    assert "database is locked" in caplog.text  # the details go to the log
 
 
 def test_board_html_escapes_titles():

@@ -45,6 +45,7 @@ def make_form(survey, backend=None, **kwargs):
         store=backend,
         meeting=kwargs.pop("meeting", "m1"),
         device=kwargs.pop("device", "A3"),
+        draft_key=kwargs.pop("draft_key", "tablet-a3"),
         clock=lambda: dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC),
         timer=lambda: float(next(ticks)),
         **kwargs,
@@ -200,11 +201,16 @@ def test_draft_saved_and_restored_on_reconnect(evaluation):
     form = make_form(evaluation, backend)
     tap(form, "juweihui__attitude", "dissatisfied")
     assert "已保存" in form.status
-    again = make_form(evaluation, backend)  # the tablet reloads the page: a new kernel, same device
+    again = make_form(evaluation, backend)  # the tablet reloads the page: same browser, same key
     assert again.respondent.submission_id == form.respondent.submission_id
     assert again.controls["juweihui__attitude"].value == "dissatisfied"
-    other = make_form(evaluation, backend, device="B1")
-    assert other.answers == {}
+    assert list(backend.drafts) == [("tablet-a3", "m1")]  # keyed by the draft key, not the label
+    same_label = make_form(evaluation, backend, draft_key="tablet-other")  # device "A3" too
+    assert same_label.answers == {} and same_label.notice == ""
+    no_key = make_form(evaluation, backend, draft_key=None)  # a preview: no draft at all
+    assert no_key.answers == {}
+    tap(no_key, "juweihui__attitude", "satisfied")
+    assert list(backend.drafts) == [("tablet-a3", "m1")]
 
 
 def test_store_failure_keeps_answers_for_a_retry(evaluation):

@@ -106,28 +106,49 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="Fixed port the tablets use.")] = 8866,
     access_code: Annotated[
-        str | None, typer.Option(help="Staff access code for sign-in and board (default: random).")
-    ] = None,
-    pool: Annotated[int, typer.Option(help="Preheated form kernels kept ready.")] = 4,
-    runtime_dir: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Private folder for the served copies of the app notebooks "
-            "(default: data/serve in the repository; tests use a temporary one)."
+            help="Staff access code for sign-in and board. Visible to other accounts of this "
+            "computer in `ps`: prefer the SANHUI_ACCESS_CODE environment variable or "
+            "--ask-access-code. Default: a random 6-digit code, printed."
         ),
     ] = None,
+    ask_access_code: Annotated[
+        bool, typer.Option(help="Type the staff access code at a prompt (not echoed).")
+    ] = False,
+    sessions_per_client: Annotated[
+        int, typer.Option(help="Open pages allowed per client address (tablet).")
+    ] = 12,
+    idle_minutes: Annotated[
+        float, typer.Option(help="Close a page's session after this long without a message.")
+    ] = 30.0,
+    max_message_kb: Annotated[
+        int, typer.Option(help="Largest message a page may send, in KB.")
+    ] = 64,
     demo_if_missing: Annotated[
         bool, typer.Option(help="Build the synthetic demo first if the store has no meetings.")
     ] = False,
 ) -> None:
     """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
-    from toolkit.collect.server import plan_serve, run_serve
-    from toolkit.errors import ToolkitError
+    from toolkit.collect.guard import Limits
+    from toolkit.collect.server import ACCESS_CODE_ENV, plan_serve, run_serve
+    from toolkit.errors import ParameterError, ToolkitError
     from toolkit.store import Store
 
     url = database_url(database)
-    root = Path(__file__).resolve().parents[1]
+    code = access_code or os.environ.get(ACCESS_CODE_ENV) or None
+    if ask_access_code:
+        code = typer.prompt("Staff access code", hide_input=True).strip() or None
     try:
+        if code is not None and not (code.isascii() and code.isdigit() and 4 <= len(code) <= 12):
+            raise ParameterError(
+                "the staff access code must be 4 to 12 digits (staff type it on a number pad)."
+            )
+        if sessions_per_client < 1 or idle_minutes <= 0 or max_message_kb < 8:
+            raise ParameterError(
+                "`--sessions-per-client` must be at least 1, `--idle-minutes` positive and "
+                "`--max-message-kb` at least 8."
+            )
         with Store.open(url) as store:
             if demo_if_missing and store.meetings().empty:
                 from toolkit.demo import build_demo
@@ -146,12 +167,14 @@ def serve(
         plan = plan_serve(
             meeting=meeting,
             database=url,
-            notebooks_dir=root / "notebooks",
-            runtime_dir=runtime_dir or root / "data" / "serve",
             host=host,
             port=port,
-            access_code=access_code,
-            pool_size=pool,
+            access_code=code,
+            limits=Limits(
+                sessions_per_client=sessions_per_client,
+                message_bytes=max_message_kb * 1024,
+                idle_seconds=idle_minutes * 60,
+            ),
         )
     except ToolkitError as error:
         raise _fail(error) from error

@@ -1,14 +1,13 @@
-"""Collection: the tablet form, the sign-in page and the live board, served offline by Voilà.
+"""Collection: the tablet form, the sign-in page and the live board, served offline by Solara.
 
 This package never imports scipy, statsmodels or matplotlib at import time (the board loads the
-analysis stack when it first computes), so a tablet's kernel stays small.
+analysis stack when it first computes), so the server stays small.
 """
 
 from __future__ import annotations
 
 from toolkit.collect.backend import StoreBackend
 from toolkit.collect.form import FormBackend, FormPage, Subject, SurveyForm, form_pages
-from toolkit.collect.lockdown import lock_kernel
 
 __all__ = [
     "FormBackend",
@@ -17,5 +16,4 @@ __all__ = [
     "Subject",
     "SurveyForm",
     "form_pages",
-    "lock_kernel",
 ]

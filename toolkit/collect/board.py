@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 from typing import Any
 
 import ipywidgets as w
@@ -20,7 +21,12 @@ from toolkit.collect.signin import turnout_counts
 from toolkit.collect.style import CSS
 from toolkit.store import Store
 
-__all__ = ["LiveBoard", "board_figures"]
+__all__ = ["REFRESH_FAILED", "LiveBoard", "board_figures"]
+
+log = logging.getLogger("toolkit.collect.board")
+
+#: The one line the board shows (once, however often it fails) while the store cannot be read.
+REFRESH_FAILED = "刷新失败，正在重试；请联系工作人员。 Refresh failed; retrying."
 
 
 def board_figures(store: Store, meeting: str, *, min_cell: int = 5) -> dict[str, Any]:
@@ -112,14 +118,16 @@ class LiveBoard(w.VBox):
     def refresh(self) -> dict[str, Any]:
         try:
             self.figures = board_figures(self.store, self.meeting, min_cell=self.min_cell)
-        except Exception as error:  # keep the last figures on screen; say what is wrong
-            self.view.value += f'<div class="sh-error">刷新失败：{html.escape(str(error))}</div>'
+        except Exception:  # keep the last figures on screen with one short line; details in the log
+            log.exception("sanhui: the board could not refresh")
+            shown = render_board_html(self.figures) if self.figures else ""
+            self.view.value = shown + f'<div class="sh-error">{REFRESH_FAILED}</div>'
             return self.figures
         self.view.value = render_board_html(self.figures)
         return self.figures
 
     def start(self) -> None:
-        """Refresh periodically on the kernel's event loop (in Voilà or JupyterLab)."""
+        """Refresh periodically on the running event loop (the server's page, or JupyterLab)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # plain Python (a script, a test): no loop to tick on; call refresh()

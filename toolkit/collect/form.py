@@ -9,8 +9,9 @@ thanks the resident, and then resets completely for the next one (kiosk use).
 Every screen is rebuilt from the respondent's state, so after a reset no widget of the previous
 respondent survives: the old widgets are closed and nothing of their answers remains in the tree.
 
-Drafts are saved on every answer (keyed by device and submission UUID) and restored when the same device
-reconnects; the kernel writes "已保存 ✓" after each save.
+Drafts are saved on every answer under the form's ``draft_key`` (the tablet's random token under
+``sanhui serve``, never its label) and restored when the same browser comes back; the form writes
+"已保存 ✓" after each save.
 
 The form talks to the store through the small :class:`FormBackend` protocol, so tests can also use an
 in-memory backend. It never imports scipy, statsmodels or matplotlib.
@@ -48,7 +49,11 @@ class Subject:
 
 
 class FormBackend(Protocol):
-    """What the form needs from a store (:class:`toolkit.store.Store` provides it)."""
+    """What the form needs from a store (:class:`toolkit.store.Store` provides it).
+
+    In the draft methods ``device`` is the draft's key: the form passes its ``draft_key`` (the
+    store's drafts table calls the column ``device``), never the device label.
+    """
 
     def submit_ballot(
         self,
@@ -133,7 +138,14 @@ class SurveyForm:
     language : {"zh", "en"}
         Starting language; residents can switch.
     device : str, optional
-        The tablet's label (from the URL, ``?device=A3``), recorded as paradata and keying drafts.
+        The tablet's label (from the URL, ``?device=A3``), recorded as paradata; a label for staff,
+        never a key to anything.
+    draft_key : str, optional
+        The key the respondent's draft is saved under and restored from (``sanhui serve`` derives
+        it from the tablet's random token, see :func:`toolkit.collect.app.draft_key`); without one
+        no draft is kept.
+    client : str, optional
+        The client's network address, for the attempt limits on ballot codes.
     ballot_codes : bool
         Ask for a one-time ballot code before the first page.
     clock, timer : callables
@@ -164,7 +176,9 @@ class SurveyForm:
         subjects: Sequence[Subject] = (),
         language: str = "zh",
         device: str | None = None,
+        draft_key: str | None = None,
         ballot_codes: bool = False,
+        client: str | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -174,6 +188,8 @@ class SurveyForm:
         self.subjects = tuple(subjects)
         self.language = language
         self.device = device
+        self.draft_key = draft_key
+        self.client = client
         self.ballot_codes = ballot_codes
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._timer = timer
@@ -416,17 +432,9 @@ class SurveyForm:
         self.render()
 
     def set_device(self, device: str | None) -> None:
-        """Give a form built ahead of time (in a preheated kernel, before the tablet's request
-        arrived) its tablet: the device label, a fresh start time, and that tablet's saved draft if
-        there is one. The screen is rebuilt only when a draft is restored."""
+        """Change the device label recorded with the next ballot (a label only: drafts are keyed
+        by ``draft_key``)."""
         self.device = device
-        r = self.respondent
-        if not r.answers and r.screen in ("page", "code") and r.page_index == 0:
-            r.started_at, r.entered = self._clock(), self._timer()
-        before = (r.submission_id, r.screen, r.page_index)
-        self._restore_draft()
-        if (r.submission_id, r.screen, r.page_index) != before or r.answers:
-            self.render()
 
     def set_language(self, language: str) -> None:
         """Switch between Chinese and English; answers stay."""
@@ -454,11 +462,11 @@ class SurveyForm:
         }
 
     def _save_draft(self) -> None:
-        if self.store is None or self.device is None or self.meeting is None:
+        if self.store is None or self.draft_key is None or self.meeting is None:
             return
         try:
             self.store.save_draft(
-                device=self.device,
+                device=self.draft_key,
                 submission_id=self.respondent.submission_id,
                 meeting_id=self.meeting,
                 state=self._draft_state(),
@@ -470,9 +478,9 @@ class SurveyForm:
         self._update_status()
 
     def _restore_draft(self) -> None:
-        if self.store is None or self.device is None or self.meeting is None:
+        if self.store is None or self.draft_key is None or self.meeting is None:
             return
-        draft = self.store.load_draft(device=self.device, meeting_id=self.meeting)
+        draft = self.store.load_draft(device=self.draft_key, meeting_id=self.meeting)
         if not draft:
             return
         state = draft.get("state", {})
@@ -493,11 +501,11 @@ class SurveyForm:
         self.notice = t("restored", self.language)
 
     def _discard_draft(self) -> None:
-        if self.store is None or self.device is None or self.meeting is None:
+        if self.store is None or self.draft_key is None or self.meeting is None:
             return
         # the ballot is stored; a stale draft is harmless and replaced by the next respondent's
         with contextlib.suppress(Exception):
-            self.store.discard_draft(device=self.device, meeting_id=self.meeting)
+            self.store.discard_draft(device=self.draft_key, meeting_id=self.meeting)
 
     # ----------------------------------------------------------------------------- rendering
     def _ipython_display_(self) -> None:

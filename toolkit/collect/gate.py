@@ -28,9 +28,16 @@ class AccessGate(w.VBox):
     """Asks for the staff access code; calls ``on_open`` once it is right."""
 
     def __init__(
-        self, expected: str, *, on_open: Callable[[], None], title: str = "工作人员验证"
+        self,
+        expected: str,
+        *,
+        on_open: Callable[[], None],
+        title: str = "工作人员验证",
+        client: str | None = None,
     ) -> None:
         self._expected = expected
+        #: the client's network address (``sanhui serve`` passes it), for the attempt limits
+        self.client = client
         self._on_open = on_open
         self.opened = False
         self.pad = NumberPad(clear_label="清除", delete_label="删除", max_digits=12)

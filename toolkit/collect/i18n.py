@@ -65,6 +65,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "integer_invalid": {"zh": "请输入整数", "en": "Please enter a whole number"},
     "date_hint": {"zh": "请选择日期", "en": "Choose a date"},
     "subject_page": {"zh": "{title}：{subject}", "en": "{title}: {subject}"},
+    "page_failed": {
+        "zh": "页面暂时无法打开，请联系工作人员。",
+        "en": "This page cannot open right now. Please ask the staff.",
+    },
     "offline": {
         "zh": "与服务器的连接已断开，请不要关闭页面，正在重新连接……",
         "en": "The connection is lost. Please keep this page open; reconnecting…",

@@ -1,63 +1,57 @@
-"""``sanhui serve``: Voilà on the form, sign-in and board notebooks, for tablets on the local network.
+"""``sanhui serve``: the tablet form, sign-in page and live board from one Python process.
 
-Only the three app notebooks are served (copied into a private runtime folder, so no analysis notebook
-and no JupyterLab is reachable). Sources are stripped, tracebacks hidden, a kernel pool is preheated so
-a tablet gets its form at once, idle kernels are culled, every kernel locks itself against code from
-the browser (:mod:`toolkit.collect.lockdown`), and the page template loads nothing from the internet.
+Solara (on Starlette and uvicorn) serves the ipywidgets pages of :mod:`toolkit.collect.pages`: each
+browser page gets a light virtual kernel inside this process, not a Python process of its own, and
+all of them share one :class:`~toolkit.store.Store`. :class:`~toolkit.collect.guard.Guard` sits in
+front: only the three pages, their static files and the widget websocket are answered, front-end
+files come from the laptop (``solara-assets``), and every browser is held to the limits of
+:class:`~toolkit.collect.guard.Limits`. No Jupyter server, no notebook, no code from the browser: a
+Solara page runs no code it is sent, only widget messages.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import secrets
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from toolkit.collect.guard import Guard, Limits
 from toolkit.errors import ParameterError, StoreError
 
 __all__ = [
-    "APP_NOTEBOOKS",
-    "FILL_DELAY_SECONDS",
+    "ACCESS_CODE_ENV",
     "ServePlan",
+    "build_app",
+    "hide_tracebacks",
     "local_addresses",
     "plan_serve",
     "run_serve",
+    "solara_environment",
+    "terminal_qr",
 ]
 
-#: The notebooks ``sanhui serve`` serves, by URL name, and the file in ``notebooks/`` each comes from.
-APP_NOTEBOOKS = {
-    "form.ipynb": "30_tablet_form.ipynb",
-    "signin.ipynb": "31_sign_in.ipynb",
-    "board.ipynb": "32_live_board.ipynb",
-}
+#: The environment variable ``sanhui serve`` reads the staff access code from (not visible in ``ps``).
+ACCESS_CODE_ENV = "SANHUI_ACCESS_CODE"
 
-SHARE = Path(str(resources.files("toolkit.collect") / "share"))
-
-#: Seconds Voilà waits before it starts a kernel to refill the pool after a tablet took one. Starting
-#: a kernel costs about two seconds of CPU; at once (0 s) it competes with the page that is opening,
-#: on a laptop with two cores, and delays its first tappable button by about a second.
-FILL_DELAY_SECONDS = 4.0
+log = logging.getLogger("toolkit.collect.server")
 
 
 @dataclass(frozen=True)
 class ServePlan:
-    """Everything needed to start the server: the command, its environment and the URLs to print."""
+    """Everything needed to start the server: where, what, the URLs to print and the limits."""
 
-    command: tuple[str, ...]
-    env: dict[str, str]
-    runtime_dir: Path
-    urls: dict[str, str]
+    meeting: str
+    database: str
+    host: str
+    port: int
     access_code: str
-    #: the folder Voilà serves (``runtime_dir/apps``): the three app notebooks and nothing else
-    served_dir: Path
+    urls: dict[str, str]
+    limits: Limits = field(default_factory=Limits)
 
 
 def local_addresses() -> list[str]:
@@ -93,15 +87,12 @@ def plan_serve(
     *,
     meeting: str,
     database: str,
-    notebooks_dir: Path,
-    runtime_dir: Path,
     host: str = "0.0.0.0",
     port: int = 8866,
     access_code: str | None = None,
-    pool_size: int = 4,
-    cull_idle_seconds: int = 1800,
+    limits: Limits | None = None,
 ) -> ServePlan:
-    """Prepare the runtime folder and the Voilà command line (nothing is started)."""
+    """Check the port and settle the access code and URLs (nothing is started)."""
     if not 1 <= port <= 65535:
         raise ParameterError(f"`port` must be in [1, 65535]; got {port!r}.")
     if not _port_free(host, port):
@@ -110,73 +101,58 @@ def plan_serve(
             f"Stop the other program (perhaps an earlier `sanhui serve`) or choose a port with "
             f"`--port`, then print new slips."
         )
-    served_dir = runtime_dir / "apps"
-    if served_dir.exists():
-        shutil.rmtree(served_dir)  # only what this run copies is served
-    served_dir.mkdir(parents=True)
-    for served, source in APP_NOTEBOOKS.items():
-        path = notebooks_dir / source
-        if not path.exists():
-            raise StoreError(
-                f"{path} is missing; it is part of the repository. Restore it with git."
-            )
-        shutil.copyfile(path, served_dir / served)
     code = access_code or f"{secrets.randbelow(10**6):06d}"
-    # the served kernel (toolkit.collect.kernel: no pyarrow, no debugger) under the name the
-    # notebooks ask for, visible only to this server through its Jupyter path
-    from toolkit.collect.kernel import kernel_spec
-
-    kernels = runtime_dir / "share" / "kernels" / "python3"
-    kernels.mkdir(parents=True, exist_ok=True)
-    (kernels / "kernel.json").write_text(json.dumps(kernel_spec(), indent=1), encoding="utf-8")
-    env = dict(os.environ)
-    env.update(
-        {
-            "SANHUI_DB": database,
-            "SANHUI_MEETING": meeting,
-            "SANHUI_ACCESS_CODE": code,
-            # our page template (no CDN) and kernelspec are found through the Jupyter data path
-            "JUPYTER_PATH": os.pathsep.join(
-                [str(runtime_dir / "share"), str(SHARE), env.get("JUPYTER_PATH", "")]
-            ).rstrip(os.pathsep),
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        }
-    )
-    pools = {
-        "default": {"pool_size": 1},
-        str(served_dir / "form.ipynb"): {"pool_size": pool_size},
-        "form.ipynb": {"pool_size": pool_size},
-    }
-    command = (
-        sys.executable,
-        "-m",
-        "voila",
-        str(served_dir),
-        "--no-browser",
-        f"--Voila.ip={host}",
-        f"--port={port}",
-        "--Voila.port_retries=0",  # never move silently to another port
-        "--template=sanhui",
-        "--VoilaConfiguration.strip_sources=True",
-        "--VoilaConfiguration.show_tracebacks=False",
-        "--VoilaConfiguration.preheat_kernel=True",
-        f"--VoilaConfiguration.default_pool_size={pool_size}",
-        f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
-        f"--VoilaKernelManager.fill_delay={FILL_DELAY_SECONDS}",
-        # syntax highlighting of code cells: sources are stripped, so one script less per page
-        '--VoilaConfiguration.extension_denylist=["jupyterlab_pygments"]',
-        f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=True",
-    )
     shown = local_addresses() if host in ("0.0.0.0", "") else [host]
     base = f"http://{shown[0]}:{port}"
     urls = {
-        "form": f"{base}/voila/render/form.ipynb?device=A1",
-        "signin": f"{base}/voila/render/signin.ipynb?code={code}",
-        "board": f"{base}/voila/render/board.ipynb?code={code}",
+        "form": f"{base}/form?device=A1",
+        "signin": f"{base}/signin?code={code}",
+        "board": f"{base}/board?code={code}",
     }
-    return ServePlan(command, env, runtime_dir, urls, code, served_dir)
+    return ServePlan(meeting, database, host, port, code, urls, limits or Limits())
+
+
+def solara_environment(plan: ServePlan) -> dict[str, str]:
+    """The settings Solara reads from the environment when it is imported."""
+    return {
+        "SOLARA_APP": "toolkit.collect.pages",
+        "SOLARA_MODE": "production",  # no reloader, no dev tools, no check against solara.dev
+        "SOLARA_THEME_LOADER": "plain",
+        "SOLARA_THEME_SHOW_BANNER": "False",
+        "SOLARA_THEME_TITLE": "三会 sanhui",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        # front-end files from the laptop's solara-assets copy; a missing one is never downloaded
+        # (the guard answers 404, and the CDN address below goes nowhere)
+        "SOLARA_ASSETS_PROXY": "True",
+        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
+        "SOLARA_ASSETS_FONTAWESOME_ENABLED": "False",
+        # a closed page's session is freed after the idle time
+        "SOLARA_KERNEL_CULL_TIMEOUT": f"{max(1, int(plan.limits.idle_seconds))}s",
+        "SOLARA_KERNEL_MAX_PER_SESSION": str(plan.limits.sessions_per_client),
+        "SANHUI_DB": plan.database,
+        "SANHUI_MEETING": plan.meeting,
+        "SANHUI_ACCESS_CODE": plan.access_code,
+    }
+
+
+def build_app(plan: ServePlan) -> Guard:
+    """Solara's web app for the plan, behind the guard. Sets the environment first (Solara reads
+    its settings when it is imported), so call it before anything imports ``solara.server``."""
+    os.environ.update(solara_environment(plan))
+    warnings.filterwarnings("ignore", message=r"Cookies with samesite=none require https")
+    import solara.server.settings as solara_settings
+    import solara.server.starlette as solara_starlette
+    from solara.server import kernel_context
+
+    def live_kernels() -> set[str]:
+        return set(kernel_context.contexts)
+
+    return Guard(
+        solara_starlette.app,
+        limits=plan.limits,
+        cdn_dir=Path(solara_settings.assets.proxy_cache_dir),
+        live_kernels=live_kernels,
+    )
 
 
 def terminal_qr(text: str) -> str:
@@ -198,8 +174,31 @@ def terminal_qr(text: str) -> str:
     return "\n".join(lines)
 
 
-def run_serve(plan: ServePlan, *, echo: bool = True, extra_args: Sequence[str] = ()) -> int:
-    """Start Voilà in the foreground and return its exit code (Ctrl+C stops it)."""
+class _QuietTraceback:
+    """Stands in for :mod:`traceback` inside ``solara.server.app``, which would put the text of an
+    error that escapes a page into the browser: the log gets the details, the page one sentence."""
+
+    @staticmethod
+    def format_exception(exc_type: Any, value: Any = None, tb: Any = None, **_: Any) -> list[str]:
+        from toolkit.collect.i18n import t
+
+        error = value if isinstance(value, BaseException) else None
+        if error is not None:
+            log.error("sanhui: a page failed", exc_info=(type(error), error, tb))
+        return [f"{t('page_failed', 'zh')} {t('page_failed', 'en')}"]
+
+
+def hide_tracebacks() -> None:
+    """No error text reaches a browser (see :class:`_QuietTraceback`)."""
+    import solara.server.app as solara_app
+
+    solara_app.traceback = _QuietTraceback  # type: ignore[assignment]
+
+
+def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
+    """Serve until stopped (Ctrl+C or SIGTERM); returns the exit code."""
+    import uvicorn
+
     if echo:
         print("三会 sanhui: the meeting server is starting (no internet needed).")
         print(f"  tablets (平板):      {plan.urls['form']}   (change A1 to each tablet's label)")
@@ -210,17 +209,28 @@ def run_serve(plan: ServePlan, *, echo: bool = True, extra_args: Sequence[str] =
         if qr:
             print(qr)
         print("Stop with Ctrl+C.", flush=True)
-    process = subprocess.Popen([*plan.command, *extra_args], env=plan.env)
-
-    def stop(_signum: int, _frame: object) -> None:
-        # a service manager (or a test) stopping `sanhui serve` stops Voilà and its kernels too
-        process.terminate()
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    app = build_app(plan)
+    hide_tracebacks()
+    config = uvicorn.Config(
+        app,
+        host=plan.host,
+        port=plan.port,
+        access_log=False,
+        server_header=False,
+        loop="asyncio",
+        ws="websockets-sansio",
+        # frames beyond 4× the limit are refused by uvicorn before they are read whole; the guard
+        # refuses (and logs) anything over the limit itself
+        ws_max_size=4 * plan.limits.message_bytes,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait()
+        server.run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        from toolkit.collect.app import reset_shared_store
+
+        reset_shared_store()
+    return 0 if server.started else 1

@@ -52,8 +52,10 @@ def turnout_counts(store: Store, meeting: str) -> dict[str, int]:
 class SignInPage(w.VBox):
     """Search the roster by name, room or building and check people in; register walk-ins."""
 
-    def __init__(self, store: Store, meeting: str) -> None:
+    def __init__(self, store: Store, meeting: str, *, client: str | None = None) -> None:
         self.store = store
+        #: the client's network address (``sanhui serve`` passes it), for logs and limits
+        self.client = client
         self.meeting = meeting
         record = store.meeting(meeting)
         self.turnout = w.HTML()

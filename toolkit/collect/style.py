@@ -8,7 +8,8 @@ from __future__ import annotations
 
 CSS = """
 <style>
-.sh-root { font-size: 20px; line-height: 1.5; max-width: 960px; margin: 0 auto;
+.sh-root { font-size: 20px; line-height: 1.5; max-width: 960px; margin: 0 auto; }
+.sh-root, .sh-root * {
   font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif; }
 .sh-root.sh-large { font-size: 26px; }
 .sh-root .widget-label, .sh-root .widget-html, .sh-root .widget-html-content,

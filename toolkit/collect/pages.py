@@ -1,0 +1,114 @@
+"""The three pages ``sanhui serve`` shows (``/form``, ``/signin``, ``/board``), as Solara routes.
+
+Each page is a thin Solara component around the unchanged ipywidgets classes of this package
+(:class:`~toolkit.collect.form.SurveyForm`, :class:`~toolkit.collect.signin.SignInPage`,
+:class:`~toolkit.collect.board.LiveBoard`, behind :class:`~toolkit.collect.gate.AccessGate`): the
+widget is built once per browser page (one Solara virtual kernel, no Python process per tablet) and
+shown with ``solara.display``. Every page uses the one shared :class:`~toolkit.store.Store` of the
+server (:func:`toolkit.collect.app.shared_store`).
+
+What a page knows of its browser comes from :mod:`toolkit.collect.guard`, which sits in front of
+Solara: the client address (header ``x-sanhui-client``, set by the server, never by the browser)
+and the tablet's random token (cookie ``sanhui-tablet``), the key of its draft.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+import solara
+from solara.lab.utils.cookies import cookies as solara_cookies
+from solara.lab.utils.headers import headers as solara_headers
+
+from toolkit.collect.app import board_app, form_app, signin_app
+from toolkit.collect.guard import CLIENT_HEADER, TOKEN_COOKIE, valid_token
+from toolkit.collect.i18n import t
+
+__all__ = ["Board", "Form", "Layout", "Page", "SignIn", "routes"]
+
+log = logging.getLogger("toolkit.collect.pages")
+
+
+def _params() -> dict[str, str]:
+    router = solara.use_router()
+    return dict(parse_qsl(router.search or "", keep_blank_values=False)[:20])
+
+
+def _client() -> str | None:
+    headers = solara_headers.value or {}
+    values = headers.get(CLIENT_HEADER) or []
+    return values[0] if values else None
+
+
+def _token() -> str | None:
+    cookies = solara_cookies.value or {}
+    token = cookies.get(TOKEN_COOKIE)
+    return token if token and valid_token(token) else None
+
+
+def _show(build: Any, language: str = "zh") -> None:
+    """Build the page's widget once for this browser page and display it; on a failure the page
+    shows one short sentence and the server log keeps the details."""
+
+    def make() -> Any:
+        try:
+            return build()
+        except Exception:
+            log.exception("sanhui: a page could not be built")
+            return None
+
+    widget = solara.use_memo(make, dependencies=[])
+    if widget is None:
+        solara.HTML(tag="div", unsafe_innerHTML=t("page_failed", language))
+        return
+    solara.display(getattr(widget, "root", widget))
+
+
+@solara.component
+def Form() -> None:
+    params = _params()
+    language = "en" if params.get("lang") == "en" else "zh"
+    _show(
+        lambda: form_app(
+            device=params.get("device"),
+            token=_token(),
+            language=language,
+            client=_client(),
+            display=False,
+        ),
+        language,
+    )
+
+
+@solara.component
+def SignIn() -> None:
+    params = _params()
+    _show(lambda: signin_app(code=params.get("code"), client=_client(), display=False))
+
+
+@solara.component
+def Board() -> None:
+    params = _params()
+    _show(lambda: board_app(code=params.get("code"), client=_client(), display=False))
+
+
+@solara.component
+def Page() -> None:
+    """``/``: the tablet form (the address the QR code carries)."""
+    Form()
+
+
+@solara.component
+def Layout(children: list[Any] | None = None) -> None:
+    """No app bar, no side bar: the page is the widget."""
+    solara.Column(children=children or [], style={"padding": "0", "gap": "0"})
+
+
+routes = [
+    solara.Route(path="/", component=Page, layout=Layout),
+    solara.Route(path="form", component=Form, layout=Layout),
+    solara.Route(path="signin", component=SignIn, layout=Layout),
+    solara.Route(path="board", component=Board, layout=Layout),
+]
