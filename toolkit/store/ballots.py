@@ -20,6 +20,7 @@ from toolkit.errors import (
     Problem,
     StoreError,
 )
+from toolkit.store import codes as ballot_codes
 from toolkit.store import schema as t
 from toolkit.store._common import (
     _check_answers,
@@ -27,7 +28,7 @@ from toolkit.store._common import (
     _meeting_record,
     _now,
 )
-from toolkit.store.hashing import _hash_code, _json_ready, answers_hash
+from toolkit.store.hashing import _json_ready, answers_hash
 from toolkit.store.records import (
     Draft,
     Meeting,
@@ -56,13 +57,22 @@ class BallotsMixin(StoreBase):
 
     # --- ballot codes -----------------------------------------------------------------------------
 
+    def _codes_key(self) -> bytes:
+        """The store's ballot-code secret, read on first use (:mod:`toolkit.store.codes`)."""
+        secret: bytes | None = getattr(self, "_code_secret", None)
+        if secret is None:
+            secret = self._code_secret = ballot_codes.code_secret(self._engine)
+        return secret
+
     def issue_ballot_codes(self, meeting: str, n: int) -> list[str]:
-        """Make ``n`` one-time ballot codes for a meeting (only their hashes are stored).
+        """Make ``n`` one-time ballot codes for a meeting (only their keyed digests are stored).
 
         Once a meeting has codes, every ballot for it must carry an unused one (:attr:`Submission.
         ballot_code`); the code is marked used in the ballot's own transaction. Codes are 8 digits
         (tapped on the form's number pad), shown as ``1234-5678``; spaces and dashes are ignored
-        when checked. 10^8 codes per meeting make guessing an unused one hopeless.
+        when checked. 10^8 codes per meeting make guessing an unused one hopeless. Each is stored
+        as HMAC-SHA256 under a secret kept outside the database (:mod:`toolkit.store.codes`), so a
+        copy of the database cannot give the codes back.
 
         Returns
         -------
@@ -70,6 +80,7 @@ class BallotsMixin(StoreBase):
             The codes, to print on slips; they cannot be recovered from the store later.
         """
         check_range("n", n, low=1, high=10_000)
+        secret = self._codes_key()
         made: dict[str, str] = {}
         with self._tx(write=True) as connection:
             record = self._meeting(connection, meeting)
@@ -80,7 +91,7 @@ class BallotsMixin(StoreBase):
                 while len(batch) < n - len(made):
                     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
                     code = f"{raw[:4]}-{raw[4:]}"
-                    digest = _hash_code(code)
+                    digest = ballot_codes.hmac_code(secret, code)
                     if digest not in made:
                         batch[digest] = code
                 taken = set(
@@ -94,7 +105,10 @@ class BallotsMixin(StoreBase):
             now = _now()
             connection.execute(
                 sa.insert(t.ballot_codes),
-                [{"code_hash": h, "meeting_id": meeting, "issued_at": now} for h in made],
+                [
+                    {"code_hash": h, "meeting_id": meeting, "issued_at": now, "scheme": "hmac"}
+                    for h in made
+                ],
             )
         return list(made.values())
 
@@ -113,7 +127,9 @@ class BallotsMixin(StoreBase):
         b = t.ballot_codes
         with self._tx(write=False) as connection:
             row = connection.execute(
-                sa.select(b.c.meeting_id, b.c.used_at).where(b.c.code_hash == _hash_code(code))
+                sa.select(b.c.meeting_id, b.c.used_at).where(
+                    ballot_codes.code_digests(b, self._codes_key(), code)
+                )
             ).first()
         return row is not None and row.meeting_id == meeting and row.used_at is None
 
@@ -133,10 +149,8 @@ class BallotsMixin(StoreBase):
                     )
                 ]
             )
-        digest = _hash_code(submission.ballot_code)
-        row = connection.execute(
-            sa.select(b.c.meeting_id, b.c.used_at).where(b.c.code_hash == digest)
-        ).first()
+        match = ballot_codes.code_digests(b, self._codes_key(), submission.ballot_code)
+        row = connection.execute(sa.select(b.c.meeting_id, b.c.used_at).where(match)).first()
         if row is None:
             raise AnswerError(
                 [
@@ -157,7 +171,7 @@ class BallotsMixin(StoreBase):
         used_at = datetime.combine(now.date(), time(0), UTC) if anonymous else now
         result = connection.execute(
             sa.update(b)
-            .where(b.c.code_hash == digest, b.c.used_at.is_(None))
+            .where(match, b.c.used_at.is_(None))
             .values(used_at=used_at, submission_id=None if anonymous else submission.uuid)
         )
         if result.rowcount != 1:
