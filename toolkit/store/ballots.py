@@ -36,6 +36,7 @@ from toolkit.store.records import (
     SubmitResult,
     normalize_uuid,
 )
+from toolkit.store.writer import SingleWriter
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     pass
@@ -191,6 +192,10 @@ class BallotsMixin(StoreBase):
     def submit(self, submission: Submission) -> SubmitResult:
         """Store one ballot, durably and idempotently, in one transaction.
 
+        With the single writer (the default on SQLite) the ballot is queued to the writer thread,
+        committed with the ballots of other threads waiting at the same moment, and this call
+        returns after that commit.
+
         The answers are checked with ``toolkit.instrument.answers.check_answers`` against the
         meeting's instrument and subjects before anything is written.
 
@@ -214,6 +219,19 @@ class BallotsMixin(StoreBase):
         StoreError
             Unknown or closed meeting, a ballot code or draft of another meeting, or a database error.
         """
+        answers, paradata, digest = self._prepare_submission(submission)
+        if self._single_writer:
+            if self._writer is None:
+                with self._writer_lock:
+                    if self._writer is None:
+                        self._writer = SingleWriter(self)
+            return self._writer.submit(submission, answers, paradata, digest)
+        return self._submit_direct(submission, answers, paradata, digest)
+
+    def _prepare_submission(
+        self, submission: Submission
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+        """The checks of :meth:`submit` that need no database: JSON, UTF-8 and the answers' hash."""
         if not isinstance(submission, Submission):
             raise ParameterError(
                 f"`submission` must be a Submission; got {type(submission).__name__}."
@@ -234,6 +252,16 @@ class BallotsMixin(StoreBase):
                     )
                 ]
             ) from None
+        return answers, paradata, digest
+
+    def _submit_direct(
+        self,
+        submission: Submission,
+        answers: dict[str, Any],
+        paradata: dict[str, Any] | None,
+        digest: str,
+    ) -> SubmitResult:
+        """:meth:`submit` in the calling thread, one transaction per ballot."""
         for attempt in (1, 2):
             try:
                 return self._submit_once(submission, answers, paradata, digest)
@@ -253,6 +281,26 @@ class BallotsMixin(StoreBase):
         paradata: dict[str, Any] | None,
         digest: str,
     ) -> SubmitResult:
+        try:
+            with self._tx(write=True) as connection:
+                return self._store_ballot(connection, submission, answers, paradata, digest)
+        except sa.exc.IntegrityError:
+            # the same UUID committed by another writer between our check and insert (PostgreSQL)
+            with self._tx(write=False) as connection:
+                stored = self._stored(connection, submission.uuid)
+            if stored is None:
+                raise
+            return self._resent(submission, stored, digest)
+
+    def _store_ballot(
+        self,
+        connection: Connection,
+        submission: Submission,
+        answers: dict[str, Any],
+        paradata: dict[str, Any] | None,
+        digest: str,
+    ) -> SubmitResult:
+        """Check and insert one ballot inside the caller's write transaction (not committed)."""
         m, d, s = t.meetings, t.drafts, t.submissions
 
         def stored_column(column: sa.Column[Any], label: str) -> Any:
@@ -276,72 +324,61 @@ class BallotsMixin(StoreBase):
             )
             .label("draft_elsewhere"),
         ).select_from(one.outerjoin(m, m.c.meeting_id == submission.meeting_id))
-        try:
-            with self._tx(write=True) as connection:
-                row: Any = connection.execute(lookup).one()
-                # 1. a resend of a stored ballot is acknowledged whatever happened since
-                if row.stored_hash is not None:
-                    stored = _Stored(row.stored_meeting, row.stored_hash, row.stored_time)
-                    return self._resent(submission, stored, digest)
-                # 2. the meeting: known, open, and not contradicted by the ballot's draft
-                if row.meeting_id is None:
-                    self._meeting(connection, submission.meeting_id)  # raises, with a hint
-                meeting = _meeting_record(row)
-                self._check_open(meeting)
-                if row.draft_elsewhere:
-                    other = connection.execute(
-                        sa.select(d.c.meeting_id).where(d.c.submission_id == submission.uuid)
-                    ).scalar()
-                    raise StoreError(
-                        f"ballot {submission.uuid} was rejected: its draft belongs to meeting "
-                        f"`{other}`, not `{meeting.meeting_id}` (a tampered meeting id?). "
-                        "Nothing was stored; check the tablet is set to the right meeting."
-                    )
-                # 3. the answers, before anything is written
-                survey = self._survey(
-                    meeting.instrument_id, meeting.instrument_version, connection=connection
-                )
-                problems = _check_answers(
-                    survey,
-                    answers,
-                    subjects=meeting.subject_ids,
-                    require=submission.mode == "tablet",
-                )
-                if problems:
-                    raise AnswerError(problems, source=f"ballot {submission.uuid}")
-                # 4. the one-time code, the ballot and the end of its draft: one transaction
-                now = _now()
-                if row.needs_code or submission.ballot_code is not None:
-                    self._use_code(
-                        connection, submission, anonymous=survey.settings.anonymous, now=now
-                    )
-                connection.execute(
-                    sa.insert(t.submissions).values(
-                        submission_id=submission.uuid,
-                        meeting_id=meeting.meeting_id,
-                        instrument_id=meeting.instrument_id,
-                        instrument_version=meeting.instrument_version,
-                        device=submission.device,
-                        started_at=submission.started_at,
-                        submitted_at=submission.submitted_at,
-                        stored_at=now,
-                        status="valid",
-                        void_reason=None,
-                        answers=answers,
-                        paradata=paradata,
-                        answers_hash=digest,
-                        mode=submission.mode,
-                    )
-                )
-                if row.has_draft:
-                    connection.execute(sa.delete(d).where(d.c.submission_id == submission.uuid))
-        except sa.exc.IntegrityError:
-            # the same UUID committed by another writer between our check and insert (PostgreSQL)
-            with self._tx(write=False) as connection:
-                stored = self._stored(connection, submission.uuid)
-            if stored is None:
-                raise
+        row: Any = connection.execute(lookup).one()
+        # 1. a resend of a stored ballot is acknowledged whatever happened since
+        if row.stored_hash is not None:
+            stored = _Stored(row.stored_meeting, row.stored_hash, row.stored_time)
             return self._resent(submission, stored, digest)
+        # 2. the meeting: known, open, and not contradicted by the ballot's draft
+        if row.meeting_id is None:
+            self._meeting(connection, submission.meeting_id)  # raises, with a hint
+        meeting = _meeting_record(row)
+        self._check_open(meeting)
+        if row.draft_elsewhere:
+            other = connection.execute(
+                sa.select(d.c.meeting_id).where(d.c.submission_id == submission.uuid)
+            ).scalar()
+            raise StoreError(
+                f"ballot {submission.uuid} was rejected: its draft belongs to meeting "
+                f"`{other}`, not `{meeting.meeting_id}` (a tampered meeting id?). "
+                "Nothing was stored; check the tablet is set to the right meeting."
+            )
+        # 3. the answers, before anything is written
+        survey = self._survey(
+            meeting.instrument_id, meeting.instrument_version, connection=connection
+        )
+        problems = _check_answers(
+            survey,
+            answers,
+            subjects=meeting.subject_ids,
+            require=submission.mode == "tablet",
+        )
+        if problems:
+            raise AnswerError(problems, source=f"ballot {submission.uuid}")
+        # 4. the one-time code, the ballot and the end of its draft: one transaction
+        now = _now()
+        if row.needs_code or submission.ballot_code is not None:
+            self._use_code(connection, submission, anonymous=survey.settings.anonymous, now=now)
+        connection.execute(
+            sa.insert(t.submissions).values(
+                submission_id=submission.uuid,
+                meeting_id=meeting.meeting_id,
+                instrument_id=meeting.instrument_id,
+                instrument_version=meeting.instrument_version,
+                device=submission.device,
+                started_at=submission.started_at,
+                submitted_at=submission.submitted_at,
+                stored_at=now,
+                status="valid",
+                void_reason=None,
+                answers=answers,
+                paradata=paradata,
+                answers_hash=digest,
+                mode=submission.mode,
+            )
+        )
+        if row.has_draft:
+            connection.execute(sa.delete(d).where(d.c.submission_id == submission.uuid))
         return SubmitResult(submission.uuid, meeting.meeting_id, "stored", now)
 
     @staticmethod
