@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from toolkit.store._common import (
     _meeting_record,
     _now,
 )
+from toolkit.store.guard import check_payload
 from toolkit.store.hashing import _json_ready, answers_hash
 from toolkit.store.records import (
     Draft,
@@ -232,17 +232,19 @@ class BallotsMixin(StoreBase):
     def _prepare_submission(
         self, submission: Submission
     ) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
-        """The checks of :meth:`submit` that need no database: JSON, UTF-8 and the answers' hash."""
+        """The checks of :meth:`submit` that need no database: JSON, Unicode, size (see
+        :mod:`toolkit.store.guard`) and the answers' hash."""
         if not isinstance(submission, Submission):
             raise ParameterError(
                 f"`submission` must be a Submission; got {type(submission).__name__}."
             )
         try:
-            digest = answers_hash(submission.answers)
             answers = _json_ready(submission.answers)
             paradata = None if submission.paradata is None else _json_ready(submission.paradata)
-            # UTF-8 strictly: a lone surrogate would be stored by SQLite and refused by PostgreSQL
-            json.dumps(paradata, allow_nan=False, ensure_ascii=False).encode("utf-8")
+            # valid Unicode (a lone surrogate would be stored by SQLite and refused by PostgreSQL),
+            # no control characters, at most MAX_BALLOT_BYTES: the same bounds as a draft's
+            check_payload(answers, paradata, where=f"ballot {submission.uuid}")
+            digest = answers_hash(submission.answers)
         except (TypeError, ValueError) as error:
             raise AnswerError(
                 [
@@ -429,13 +431,23 @@ class BallotsMixin(StoreBase):
 
     def save_draft(
         self,
-        device: str,
+        owner: str,
         uuid: str,
         answers: Mapping[str, Any],
         *,
         meeting_id: str | None = None,
     ) -> Draft:
-        """Save a device's half-filled ballot (one draft per device; a new save replaces it).
+        """Save a half-filled ballot under an opaque ``owner`` key (one draft per key; a new save
+        replaces it).
+
+        ``owner`` is whatever the caller keys drafts by: the meeting server gives each browser a
+        random session token, so that a draft is restored only to the browser that saved it (a
+        tablet's label would let any browser claiming it read the draft); keep the label in
+        ``answers`` (the form's state) or the ballot's paradata. At most 100 characters.
+
+        The state must be JSON with valid Unicode and no control characters, and at most
+        :data:`~toolkit.store.guard.MAX_BALLOT_BYTES` of it, the cap of a submission; otherwise
+        :class:`~toolkit.errors.AnswerError` and nothing is saved.
 
         ``meeting_id`` ties the draft (and so the ballot UUID) to a meeting: a submission of that UUID
         for another meeting is then rejected. The draft is deleted when its ballot is stored, in the
@@ -447,16 +459,15 @@ class BallotsMixin(StoreBase):
         ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`).
         """
         uuid = normalize_uuid(uuid)
-        if not isinstance(device, str) or not device:
-            raise ParameterError(f"`device` must be a non-empty text; got {device!r}.")
+        _check_owner(owner)
         try:
             payload = _json_ready(answers)
-            json.dumps(payload, allow_nan=False)
+            check_payload(payload, where=f"draft of ballot {uuid}")
         except (TypeError, ValueError) as error:
             raise ParameterError(f"`answers` cannot be stored as JSON ({error}).") from None
         now = _now()
         values = {
-            "device": device,
+            "device": owner,  # the column keeps its old name: it holds the owner key
             "submission_id": uuid,
             "meeting_id": meeting_id,
             "answers": payload,
@@ -476,24 +487,33 @@ class BallotsMixin(StoreBase):
                     "with a new UUID."
                 )
             connection.execute(upsert)
-        return Draft(device, uuid, meeting_id, payload, now)
+        return Draft(owner, uuid, meeting_id, payload, now)
 
-    def load_draft(self, device: str) -> Draft | None:
-        """The device's saved draft, or ``None``."""
+    def load_draft(self, owner: str) -> Draft | None:
+        """The draft saved under ``owner`` (see :meth:`save_draft`), or ``None``."""
         with self._tx(write=False) as connection:
-            row = connection.execute(sa.select(t.drafts).where(t.drafts.c.device == device)).first()
+            row = connection.execute(sa.select(t.drafts).where(t.drafts.c.device == owner)).first()
         if row is None:
             return None
         return Draft(row.device, row.submission_id, row.meeting_id, row.answers, row.updated_at)
 
-    def discard_draft(self, device: str, *, uuid: str | None = None) -> bool:
-        """Delete the device's draft (only if it is for ``uuid``, when given). True if one was."""
+    def discard_draft(self, owner: str, *, uuid: str | None = None) -> bool:
+        """Delete ``owner``'s draft (only if it is for ``uuid``, when given). True if one was."""
         d = t.drafts
-        query = sa.delete(d).where(d.c.device == device)
+        query = sa.delete(d).where(d.c.device == owner)
         if uuid is not None:
             query = query.where(d.c.submission_id == normalize_uuid(uuid))
         with self._tx(write=True, draft=True) as connection:
             return bool(connection.execute(query).rowcount)
+
+
+def _check_owner(owner: Any) -> None:
+    if not isinstance(owner, str) or not owner or len(owner) > 100:
+        raise ParameterError(
+            f"`owner` (the draft's key) must be a text of 1 to 100 characters; got {owner!r:.120}."
+        )
+    if not owner.isprintable():
+        raise ParameterError("`owner` (the draft's key) must hold printable characters only.")
 
 
 @functools.cache
