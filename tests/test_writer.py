@@ -1,8 +1,10 @@
 """The single ballot writer (toolkit/store/writer.py): group commits, idempotent, durable.
 
-Also the kill -9 test: a server-like process submitting and saving drafts for 30 tablets through
-the writer is killed with SIGKILL; every acknowledged ballot is stored once and every acknowledged
-draft comes back after the restart.
+Also the kill -9 test: a server-like process (one Store, 24 tablets tapping drafts and submitting
+without pause through the writer, 6 more only saving drafts under per-browser tokens) is killed
+with SIGKILL; the file passes ``PRAGMA integrity_check``, every acknowledged ballot is stored once,
+nothing unsent is stored, every acknowledged draft (or a later save of it) comes back after the
+restart, and the tablets' resends are each stored once.
 """
 
 from __future__ import annotations
@@ -180,3 +182,136 @@ def test_close_stores_what_is_queued_then_refuses(
         writer.submit(ballots[0], *store._prepare_submission(ballots[0]))
     with Store.open(tmp_path / "s.db") as again:
         assert sorted(stored_ids(again)) == sorted(b.uuid for b in ballots)
+
+
+# --- kill -9 of a server-like process under load ----------------------------------------------------
+
+SERVER = """
+import itertools, sys, threading, uuid
+from tests.store_support import good_answers
+from toolkit.store import Store, Submission
+
+store = Store.open(sys.argv[1])  # the single writer is on (SQLite default)
+resend = [line.split() for line in open(sys.argv[2])] if len(sys.argv) > 2 else None
+numbers = itertools.count()
+say = threading.Lock()
+
+def tell(*words):
+    with say:
+        print(*words, flush=True)
+
+def voter(k):  # taps (a draft per tap) then submits, without pause
+    token = f"session-{k:02d}"
+    while True:
+        if resend is None:
+            i, ballot = next(numbers), str(uuid.uuid4())
+            for tap in range(3):
+                store.save_draft(token, ballot, {"device": f"T{k:02d}", "taps": tap}, meeting_id="m1")
+        else:
+            j = next(numbers)
+            if j >= len(resend):
+                return
+            i, ballot = int(resend[j][0]), resend[j][1]
+        tell("send", i, ballot)
+        status = store.submit(Submission(ballot, "m1", good_answers(i), device=f"T{k:02d}")).status
+        tell("ack", i, ballot, status)
+
+def drafter(k):  # a tablet whose resident is still answering: its draft grows tap by tap
+    token, ballot = f"drafter-{k:02d}", str(uuid.uuid4())
+    for n in itertools.count():
+        store.save_draft(token, ballot, {"device": f"D{k:02d}", "taps": n}, meeting_id="m1")
+        tell("draft", token, ballot, n)
+
+threads = [threading.Thread(target=voter, args=(k,)) for k in range(24)]
+if resend is None:
+    threads += [threading.Thread(target=drafter, args=(k,), daemon=True) for k in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads[:24]:
+    thread.join()
+tell("done")
+"""
+
+
+def _parse(lines: list[str]) -> tuple[dict[str, int], dict[str, str], dict[str, tuple[str, int]]]:
+    sent: dict[str, int] = {}
+    acked: dict[str, str] = {}
+    drafts: dict[str, tuple[str, int]] = {}
+    for line in lines:
+        words = line.split()
+        if len(words) == 3 and words[0] == "send":
+            sent[words[2]] = int(words[1])
+        elif len(words) == 4 and words[0] == "ack":
+            acked[words[2]] = words[3]
+        elif len(words) == 4 and words[0] == "draft":
+            drafts[words[1]] = (words[2], int(words[3]))
+    return sent, acked, drafts
+
+
+@pytest.mark.slow
+def test_kill_9_under_load_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    path = tmp_path / "meeting.db"
+    with Store.open(path) as store:
+        setup_meeting(store)
+    child = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(path)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(x.startswith("ack") for x in lines) < 120:
+        line = child.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+    child.send_signal(signal.SIGKILL)  # mid-group: ballots queued, a transaction open
+    rest, errors = child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL, errors
+    lines += rest.splitlines()
+    sent, acked, drafts = _parse(lines)
+    assert len(acked) >= 120, errors
+    assert set(acked.values()) == {"stored"}
+    assert len(drafts) == 6, errors
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(path) as store:
+        stored = stored_ids(store)
+        assert len(stored) == len(set(stored))  # nothing twice
+        assert set(acked) <= set(stored)  # every acknowledged ballot is there
+        assert set(stored) <= set(sent)  # nothing no tablet sent
+        # every acknowledged draft is back after the restart (or a later save of it)
+        for token, (ballot, taps) in drafts.items():
+            draft = store.load_draft(token)
+            assert draft is not None and draft.uuid == ballot, token
+            assert draft.answers["taps"] >= taps and draft.answers["device"].startswith("D")
+        # a voter's draft never outlives its stored ballot (deleted in the ballot's transaction)
+        for k in range(24):
+            draft = store.load_draft(f"session-{k:02d}")
+            if draft is not None:
+                assert draft.uuid not in stored
+    # the tablets resend every ballot they sent and did not see acknowledged, and the others too
+    listing = tmp_path / "resend.txt"
+    listing.write_text("".join(f"{i} {u}\n" for u, i in sent.items()))
+    again = subprocess.run(
+        [sys.executable, "-c", SERVER, str(path), str(listing)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    _sent, resent, _drafts = _parse(again.stdout.splitlines())
+    assert set(resent) == set(sent)
+    assert {u for u, status in resent.items() if status == "already_stored"} == set(stored)
+    with Store.open(path) as store:
+        assert sorted(stored_ids(store)) == sorted(sent)
