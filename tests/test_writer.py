@@ -27,7 +27,7 @@ from toolkit.errors import AnswerError, StoreError
 from toolkit.store import Store, Submission
 from toolkit.store import schema as tables
 from toolkit.store import writer as writer_module
-from toolkit.store.writer import SingleWriter, _Job
+from toolkit.store.writer import SingleWriter
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -116,7 +116,9 @@ def test_a_bad_ballot_fails_alone_in_its_group(store: Store) -> None:
         bad = Submission(new_uuid(), "m1", {**good_answers(2), "wuye__overall": "great"})
         used = Submission(new_uuid(), "m1", good_answers(3), ballot_code=code)
         again = good
-        jobs = [_Job(s, *store._prepare_submission(s)) for s in (good, bad, used, again)]
+        jobs = [
+            writer.ballot_job(s, *store._prepare_submission(s)) for s in (good, bad, used, again)
+        ]
         writer._commit(jobs)  # one group, one transaction
     finally:
         writer.close()
@@ -127,6 +129,39 @@ def test_a_bad_ballot_fails_alone_in_its_group(store: Store) -> None:
     assert jobs[3].result is not None and jobs[3].result.status == "already_stored"
     assert stored_ids(store) == [good.uuid]
     assert not store.ballot_code_usable("m1", code)
+
+
+def test_drafts_go_through_the_writer_too(store: Store) -> None:
+    assert store._single_writer
+    stored = Submission(new_uuid(), "m1", good_answers())
+    store.submit(stored)
+    ballots = {f"token-{k:02d}": new_uuid() for k in range(30)}
+    errors: list[Exception] = []
+    start = threading.Barrier(31)
+
+    def tablet(owner: str) -> None:
+        start.wait()
+        for tap in range(5):
+            store.save_draft(owner, ballots[owner], {"taps": tap, "device": owner}, meeting_id="m1")
+
+    def stale() -> None:  # a draft for a ballot already stored fails alone
+        start.wait()
+        try:
+            store.save_draft("token-stale", stored.uuid, {"taps": 1}, meeting_id="m1")
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=tablet, args=(owner,)) for owner in ballots]
+    threads.append(threading.Thread(target=stale))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 1 and "already stored" in str(errors[0])
+    for owner, ballot in ballots.items():
+        draft = store.load_draft(owner)
+        assert draft is not None and draft.uuid == ballot and draft.answers["taps"] == 4
+    assert store.load_draft("token-stale") is None
 
 
 def test_nothing_is_acknowledged_when_the_commit_fails(store: Store) -> None:

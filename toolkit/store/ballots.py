@@ -222,12 +222,16 @@ class BallotsMixin(StoreBase):
         """
         answers, paradata, digest = self._prepare_submission(submission)
         if self._single_writer:
-            if self._writer is None:
-                with self._writer_lock:
-                    if self._writer is None:
-                        self._writer = SingleWriter(self)
-            return self._writer.submit(submission, answers, paradata, digest)
+            return self._ballot_writer().submit(submission, answers, paradata, digest)
         return self._submit_direct(submission, answers, paradata, digest)
+
+    def _ballot_writer(self) -> SingleWriter:
+        """The store's writer thread, started on first use."""
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = SingleWriter(self)
+        return self._writer
 
     def _prepare_submission(
         self, submission: Submission
@@ -456,7 +460,9 @@ class BallotsMixin(StoreBase):
         Drafts are saved on every tap, so they are written without waiting for the disk: on SQLite
         through connections with ``synchronous=NORMAL`` (WAL: a saved draft survives a killed
         process, a power cut may lose the last ones), on PostgreSQL with
-        ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`).
+        ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`). With the
+        single writer (:mod:`toolkit.store.writer`) the save is queued and committed together
+        with the other drafts waiting at the same moment; the call returns after that commit.
         """
         uuid = normalize_uuid(uuid)
         _check_owner(owner)
@@ -478,7 +484,8 @@ class BallotsMixin(StoreBase):
             index_elements=[t.drafts.c.device],
             set_={k: insert.excluded[k] for k in values if k != "device"},
         )
-        with self._tx(write=True, draft=True) as connection:
+
+        def write(connection: Connection) -> None:
             if meeting_id is not None:
                 self._meeting(connection, meeting_id)
             if self._stored(connection, uuid) is not None:
@@ -487,6 +494,12 @@ class BallotsMixin(StoreBase):
                     "with a new UUID."
                 )
             connection.execute(upsert)
+
+        if self._single_writer:  # queued with the ballots: committed in groups, in turn
+            self._ballot_writer().save_draft(write, what=f"draft of ballot {uuid}")
+        else:
+            with self._tx(write=True, draft=True) as connection:
+                write(connection)
         return Draft(owner, uuid, meeting_id, payload, now)
 
     def load_draft(self, owner: str) -> Draft | None:
