@@ -178,6 +178,31 @@ def test_nothing_is_acknowledged_when_the_commit_fails(store: Store) -> None:
     assert stored_ids(store) == [ballot.uuid]
 
 
+def test_a_dropped_connection_is_retried_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_tx = store._tx
+    calls: list[int] = []
+
+    def dropping_tx(**options: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:  # the first group meets a connection the server dropped
+            cause = sa.exc.OperationalError(
+                "SELECT 1", {}, Exception("server closed the connection")
+            )
+            cause.connection_invalidated = True
+            error = StoreError("database error")
+            error.__cause__ = cause
+            raise error
+        return real_tx(**options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_tx", dropping_tx)
+    ballot = Submission(new_uuid(), "m1", good_answers())
+    assert store.submit(ballot).status == "stored"
+    assert len(calls) == 2
+    assert stored_ids(store) == [ballot.uuid]
+
+
 def test_close_stores_what_is_queued_then_refuses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -204,16 +204,33 @@ class SingleWriter:
                 self._transaction(jobs, draft=draft)
 
     def _transaction(self, jobs: Sequence[_Job], *, draft: bool) -> None:
-        try:
-            with self._store._tx(write=True, draft=draft) as connection:
-                for job in jobs:
-                    self._one(connection, job)
-        except Exception as error:
-            # the group's transaction failed (database locked, disk full, connection lost):
-            # nothing of it is stored, so nothing of the group is acknowledged
+        for attempt in (1, 2):
             for job in jobs:
-                if job.error is None:
-                    job.result, job.error = None, error
+                job.result, job.error = None, None
+            try:
+                with self._store._tx(write=True, draft=draft) as connection:
+                    for job in jobs:
+                        self._one(connection, job)
+                return
+            except Exception as error:
+                # a pooled connection the server dropped (PostgreSQL restart): run the group
+                # once more, as the direct submit does; safe even if the commit had reached the
+                # server, since a stored ballot comes back "already_stored" and drafts are upserts
+                if attempt == 1 and getattr(error.__cause__, "connection_invalidated", False):
+                    continue
+                self._fail(jobs, error)
+                return
+
+    @staticmethod
+    def _fail(jobs: Sequence[_Job], error: Exception) -> None:
+        # the group's transaction failed (database locked, disk full, connection lost): nothing
+        # of it is stored, so nothing of the group is acknowledged; each caller gets its own
+        # exception (one instance raised in many threads would mix their tracebacks)
+        for job in jobs:
+            if job.error is None:
+                failed = StoreError(f"{job.what} was not stored: {error}")
+                failed.__cause__ = error
+                job.result, job.error = None, failed
 
     def _one(self, connection: sa.Connection, job: _Job) -> None:
         try:
