@@ -473,27 +473,24 @@ class BallotsMixin(StoreBase):
             raise ParameterError(f"`answers` cannot be stored as JSON ({error}).") from None
         now = _now()
         values = {
-            "device": owner,  # the column keeps its old name: it holds the owner key
-            "submission_id": uuid,
-            "meeting_id": meeting_id,
+            "owner": owner,
+            "uuid": uuid,
+            "meeting": meeting_id,
             "answers": payload,
             "updated_at": now,
         }
-        insert = _dialect_insert(self.dialect, t.drafts).values(values)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[t.drafts.c.device],
-            set_={k: insert.excluded[k] for k in values if k != "device"},
-        )
+        check, upsert = _draft_statements(self.dialect)
 
         def write(connection: Connection) -> None:
-            if meeting_id is not None:
-                self._meeting(connection, meeting_id)
-            if self._stored(connection, uuid) is not None:
+            row = connection.execute(check, values).one()
+            if meeting_id is not None and not row.meeting_known:
+                self._meeting(connection, meeting_id)  # raises, with a hint
+            if row.ballot_stored:
                 raise StoreError(
                     f"ballot {uuid} is already stored, so it cannot be a draft; start a new ballot "
                     "with a new UUID."
                 )
-            connection.execute(upsert)
+            connection.execute(upsert, values)
 
         if self._single_writer:  # queued with the ballots: committed in groups, in turn
             self._ballot_writer().save_draft(write, what=f"draft of ballot {uuid}")
@@ -527,6 +524,34 @@ def _check_owner(owner: Any) -> None:
         )
     if not owner.isprintable():
         raise ParameterError("`owner` (the draft's key) must hold printable characters only.")
+
+
+@functools.cache
+def _draft_statements(dialect: str) -> tuple[Any, Any]:
+    """The statements of :meth:`BallotsMixin.save_draft`, built once per dialect with bound
+    parameters (as for ballots: building them cost more than running them)."""
+    d = t.drafts
+    meeting: Any = sa.bindparam("meeting")
+    uuid: Any = sa.bindparam("uuid")
+    check = sa.select(
+        sa.exists().where(t.meetings.c.meeting_id == meeting).label("meeting_known"),
+        sa.exists().where(t.submissions.c.submission_id == uuid).label("ballot_stored"),
+    )
+    insert = _dialect_insert(dialect, d).values(
+        device=sa.bindparam("owner"),  # the column keeps its old name: it holds the owner key
+        submission_id=uuid,
+        meeting_id=meeting,
+        answers=sa.bindparam("answers", type_=d.c.answers.type),
+        updated_at=sa.bindparam("updated_at", type_=d.c.updated_at.type),
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[d.c.device],
+        set_={
+            name: insert.excluded[name]
+            for name in ("submission_id", "meeting_id", "answers", "updated_at")
+        },
+    )
+    return check, upsert
 
 
 @functools.cache
