@@ -141,6 +141,9 @@ def new_uuid() -> str:
 # --- PostgreSQL for the store tests: required in CI, skipped with a reason elsewhere -----------------
 
 PG_URL = os.environ.get("SANHUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# PostgreSQL stores key ballot codes with this variable (toolkit/store/codes.py); a test value
+PG_CODE_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+os.environ.setdefault("SANHUI_CODE_SECRET", PG_CODE_SECRET)
 
 
 def _pg_problem() -> str | None:

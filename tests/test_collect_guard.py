@@ -7,7 +7,6 @@ The server is a real ``sanhui serve`` on a private copy of the demo database
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 import urllib.request
@@ -19,7 +18,6 @@ from tests.serve_support import CODE, Server, WidgetClient, page_cookies
 from toolkit.collect.app import draft_key
 from toolkit.collect.guard import TOKEN_COOKIE, Limits, _clean_unicode, valid_token
 
-HAS_LIMITER = importlib.util.find_spec("toolkit.collect.attempts") is not None
 LOCKED_OUT = "输入错误次数过多"
 
 
@@ -87,11 +85,6 @@ def test_another_browser_with_the_same_device_label_gets_no_draft(server):
 
 
 # ------------------------------------------------------------------------------ access code
-@pytest.mark.xfail(
-    not HAS_LIMITER,
-    strict=True,
-    reason="the per-client attempt limit on codes (toolkit.collect.attempts) is not merged yet",
-)
 def test_forged_keypad_updates_and_clicks_on_the_gate_are_refused_and_limited(server):
     gate = WidgetClient(server.base, "/signin")
     assert gate.wait(lambda: gate.find("Button", description="进入 Enter"))

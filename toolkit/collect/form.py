@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import ipywidgets as w
 
+from toolkit.collect.attempts import AttemptLimiter, Locked, locked_message, shared_limiter
 from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad, SharedLooks
 from toolkit.collect.i18n import t
 from toolkit.collect.style import CSS
@@ -144,10 +145,13 @@ class SurveyForm:
         The key the respondent's draft is saved under and restored from (``sanhui serve`` derives
         it from the tablet's random token, see :func:`toolkit.collect.app.draft_key`); without one
         no draft is kept.
-    client : str, optional
-        The client's network address, for the attempt limits on ballot codes.
     ballot_codes : bool
         Ask for a one-time ballot code before the first page.
+    client : str, optional
+        The client's network address (``sanhui serve`` passes it) for the limits on ballot-code
+        attempts (:mod:`toolkit.collect.attempts`); ``None``: one bucket for every client.
+    attempts : AttemptLimiter, optional
+        The attempt limiter; default the process's shared one.
     clock, timer : callables
         Injected for tests: wall-clock ``datetime`` and a monotonic seconds counter.
 
@@ -179,6 +183,7 @@ class SurveyForm:
         draft_key: str | None = None,
         ballot_codes: bool = False,
         client: str | None = None,
+        attempts: AttemptLimiter | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -191,6 +196,7 @@ class SurveyForm:
         self.draft_key = draft_key
         self.client = client
         self.ballot_codes = ballot_codes
+        self._attempts = attempts or shared_limiter()
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._timer = timer
         self.pages = form_pages(survey, self.subjects)
@@ -345,15 +351,34 @@ class SurveyForm:
         self.render()
 
     def enter_code(self, code: str) -> bool:
-        """Check a one-time ballot code and start the ballot if it can be used."""
+        """Check a one-time ballot code and start the ballot if it can be used.
+
+        Attempts are limited per client: after 5 wrong or used codes every code is refused for a
+        growing wait (:mod:`toolkit.collect.attempts`), and the page says so."""
         code = code.strip().upper()
-        usable = bool(code) and (
-            self.store is None
-            or self.meeting is None
-            or self.store.ballot_code_usable(meeting_id=self.meeting, code=code)
-        )
+        wait = 0.0
+        if not code:
+            usable = False
+        else:
+            try:
+                self._attempts.begin("ballot", self.client)
+            except Locked as locked:
+                self.notice = locked_message(locked.wait, self.language)
+                self.render()
+                return False
+            usable = (
+                self.store is None
+                or self.meeting is None
+                or self.store.ballot_code_usable(meeting_id=self.meeting, code=code)
+            )
+            if usable:
+                self._attempts.succeeded("ballot", self.client)
+            else:
+                wait = self._attempts.failed("ballot", self.client)
         if not usable:
-            self.notice = t("code_invalid", self.language)
+            self.notice = (
+                locked_message(wait, self.language) if wait else t("code_invalid", self.language)
+            )
             self.render()
             return False
         self.respondent.ballot_code = code

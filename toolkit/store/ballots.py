@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from toolkit.errors import (
     Problem,
     StoreError,
 )
+from toolkit.store import codes as ballot_codes
 from toolkit.store import schema as t
 from toolkit.store._common import (
     _check_answers,
@@ -27,7 +28,8 @@ from toolkit.store._common import (
     _meeting_record,
     _now,
 )
-from toolkit.store.hashing import _hash_code, _json_ready, answers_hash
+from toolkit.store.guard import check_payload
+from toolkit.store.hashing import _json_ready, answers_hash
 from toolkit.store.records import (
     Draft,
     Meeting,
@@ -35,6 +37,7 @@ from toolkit.store.records import (
     SubmitResult,
     normalize_uuid,
 )
+from toolkit.store.writer import SingleWriter
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     pass
@@ -56,13 +59,22 @@ class BallotsMixin(StoreBase):
 
     # --- ballot codes -----------------------------------------------------------------------------
 
+    def _codes_key(self) -> bytes:
+        """The store's ballot-code secret, read on first use (:mod:`toolkit.store.codes`)."""
+        secret: bytes | None = getattr(self, "_code_secret", None)
+        if secret is None:
+            secret = self._code_secret = ballot_codes.code_secret(self._engine)
+        return secret
+
     def issue_ballot_codes(self, meeting: str, n: int) -> list[str]:
-        """Make ``n`` one-time ballot codes for a meeting (only their hashes are stored).
+        """Make ``n`` one-time ballot codes for a meeting (only their keyed digests are stored).
 
         Once a meeting has codes, every ballot for it must carry an unused one (:attr:`Submission.
         ballot_code`); the code is marked used in the ballot's own transaction. Codes are 8 digits
         (tapped on the form's number pad), shown as ``1234-5678``; spaces and dashes are ignored
-        when checked. 10^8 codes per meeting make guessing an unused one hopeless.
+        when checked. 10^8 codes per meeting make guessing an unused one hopeless. Each is stored
+        as HMAC-SHA256 under a secret kept outside the database (:mod:`toolkit.store.codes`), so a
+        copy of the database cannot give the codes back.
 
         Returns
         -------
@@ -70,6 +82,7 @@ class BallotsMixin(StoreBase):
             The codes, to print on slips; they cannot be recovered from the store later.
         """
         check_range("n", n, low=1, high=10_000)
+        secret = self._codes_key()
         made: dict[str, str] = {}
         with self._tx(write=True) as connection:
             record = self._meeting(connection, meeting)
@@ -80,7 +93,7 @@ class BallotsMixin(StoreBase):
                 while len(batch) < n - len(made):
                     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
                     code = f"{raw[:4]}-{raw[4:]}"
-                    digest = _hash_code(code)
+                    digest = ballot_codes.hmac_code(secret, code)
                     if digest not in made:
                         batch[digest] = code
                 taken = set(
@@ -94,7 +107,10 @@ class BallotsMixin(StoreBase):
             now = _now()
             connection.execute(
                 sa.insert(t.ballot_codes),
-                [{"code_hash": h, "meeting_id": meeting, "issued_at": now} for h in made],
+                [
+                    {"code_hash": h, "meeting_id": meeting, "issued_at": now, "scheme": "hmac"}
+                    for h in made
+                ],
             )
         return list(made.values())
 
@@ -113,7 +129,9 @@ class BallotsMixin(StoreBase):
         b = t.ballot_codes
         with self._tx(write=False) as connection:
             row = connection.execute(
-                sa.select(b.c.meeting_id, b.c.used_at).where(b.c.code_hash == _hash_code(code))
+                sa.select(b.c.meeting_id, b.c.used_at).where(
+                    ballot_codes.code_digests(b, self._codes_key(), code)
+                )
             ).first()
         return row is not None and row.meeting_id == meeting and row.used_at is None
 
@@ -133,10 +151,8 @@ class BallotsMixin(StoreBase):
                     )
                 ]
             )
-        digest = _hash_code(submission.ballot_code)
-        row = connection.execute(
-            sa.select(b.c.meeting_id, b.c.used_at).where(b.c.code_hash == digest)
-        ).first()
+        match = ballot_codes.code_digests(b, self._codes_key(), submission.ballot_code)
+        row = connection.execute(sa.select(b.c.meeting_id, b.c.used_at).where(match)).first()
         if row is None:
             raise AnswerError(
                 [
@@ -157,7 +173,7 @@ class BallotsMixin(StoreBase):
         used_at = datetime.combine(now.date(), time(0), UTC) if anonymous else now
         result = connection.execute(
             sa.update(b)
-            .where(b.c.code_hash == digest, b.c.used_at.is_(None))
+            .where(match, b.c.used_at.is_(None))
             .values(used_at=used_at, submission_id=None if anonymous else submission.uuid)
         )
         if result.rowcount != 1:
@@ -176,6 +192,10 @@ class BallotsMixin(StoreBase):
 
     def submit(self, submission: Submission) -> SubmitResult:
         """Store one ballot, durably and idempotently, in one transaction.
+
+        With the single writer (the default on SQLite) the ballot is queued to the writer thread,
+        committed with the ballots of other threads waiting at the same moment, and this call
+        returns after that commit.
 
         The answers are checked with ``toolkit.instrument.answers.check_answers`` against the
         meeting's instrument and subjects before anything is written.
@@ -200,16 +220,35 @@ class BallotsMixin(StoreBase):
         StoreError
             Unknown or closed meeting, a ballot code or draft of another meeting, or a database error.
         """
+        answers, paradata, digest = self._prepare_submission(submission)
+        if self._single_writer:
+            return self._ballot_writer().submit(submission, answers, paradata, digest)
+        return self._submit_direct(submission, answers, paradata, digest)
+
+    def _ballot_writer(self) -> SingleWriter:
+        """The store's writer thread, started on first use."""
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = SingleWriter(self)
+        return self._writer
+
+    def _prepare_submission(
+        self, submission: Submission
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+        """The checks of :meth:`submit` that need no database: JSON, Unicode, size (see
+        :mod:`toolkit.store.guard`) and the answers' hash."""
         if not isinstance(submission, Submission):
             raise ParameterError(
                 f"`submission` must be a Submission; got {type(submission).__name__}."
             )
         try:
-            digest = answers_hash(submission.answers)
             answers = _json_ready(submission.answers)
             paradata = None if submission.paradata is None else _json_ready(submission.paradata)
-            # UTF-8 strictly: a lone surrogate would be stored by SQLite and refused by PostgreSQL
-            json.dumps(paradata, allow_nan=False, ensure_ascii=False).encode("utf-8")
+            # valid Unicode (a lone surrogate would be stored by SQLite and refused by PostgreSQL),
+            # no control characters, at most MAX_BALLOT_BYTES: the same bounds as a draft's
+            check_payload(answers, paradata, where=f"ballot {submission.uuid}")
+            digest = answers_hash(submission.answers)
         except (TypeError, ValueError) as error:
             raise AnswerError(
                 [
@@ -220,6 +259,16 @@ class BallotsMixin(StoreBase):
                     )
                 ]
             ) from None
+        return answers, paradata, digest
+
+    def _submit_direct(
+        self,
+        submission: Submission,
+        answers: dict[str, Any],
+        paradata: dict[str, Any] | None,
+        digest: str,
+    ) -> SubmitResult:
+        """:meth:`submit` in the calling thread, one transaction per ballot."""
         for attempt in (1, 2):
             try:
                 return self._submit_once(submission, answers, paradata, digest)
@@ -239,88 +288,9 @@ class BallotsMixin(StoreBase):
         paradata: dict[str, Any] | None,
         digest: str,
     ) -> SubmitResult:
-        m, d, s = t.meetings, t.drafts, t.submissions
-
-        def stored_column(column: sa.Column[Any], label: str) -> Any:
-            query = sa.select(column).where(s.c.submission_id == submission.uuid)
-            return query.scalar_subquery().label(label)
-
-        one = sa.select(sa.literal(1).label("one")).subquery("one")
-        # one round trip: the stored ballot (if any), the meeting, and its codes and drafts
-        lookup = sa.select(
-            stored_column(s.c.meeting_id, "stored_meeting"),
-            stored_column(s.c.answers_hash, "stored_hash"),
-            stored_column(s.c.stored_at, "stored_time"),
-            m,
-            sa.exists().where(t.ballot_codes.c.meeting_id == m.c.meeting_id).label("needs_code"),
-            sa.exists().where(d.c.submission_id == submission.uuid).label("has_draft"),
-            sa.exists()
-            .where(
-                d.c.submission_id == submission.uuid,
-                d.c.meeting_id.is_not(None),
-                d.c.meeting_id != m.c.meeting_id,
-            )
-            .label("draft_elsewhere"),
-        ).select_from(one.outerjoin(m, m.c.meeting_id == submission.meeting_id))
         try:
             with self._tx(write=True) as connection:
-                row: Any = connection.execute(lookup).one()
-                # 1. a resend of a stored ballot is acknowledged whatever happened since
-                if row.stored_hash is not None:
-                    stored = _Stored(row.stored_meeting, row.stored_hash, row.stored_time)
-                    return self._resent(submission, stored, digest)
-                # 2. the meeting: known, open, and not contradicted by the ballot's draft
-                if row.meeting_id is None:
-                    self._meeting(connection, submission.meeting_id)  # raises, with a hint
-                meeting = _meeting_record(row)
-                self._check_open(meeting)
-                if row.draft_elsewhere:
-                    other = connection.execute(
-                        sa.select(d.c.meeting_id).where(d.c.submission_id == submission.uuid)
-                    ).scalar()
-                    raise StoreError(
-                        f"ballot {submission.uuid} was rejected: its draft belongs to meeting "
-                        f"`{other}`, not `{meeting.meeting_id}` (a tampered meeting id?). "
-                        "Nothing was stored; check the tablet is set to the right meeting."
-                    )
-                # 3. the answers, before anything is written
-                survey = self._survey(
-                    meeting.instrument_id, meeting.instrument_version, connection=connection
-                )
-                problems = _check_answers(
-                    survey,
-                    answers,
-                    subjects=meeting.subject_ids,
-                    require=submission.mode == "tablet",
-                )
-                if problems:
-                    raise AnswerError(problems, source=f"ballot {submission.uuid}")
-                # 4. the one-time code, the ballot and the end of its draft: one transaction
-                now = _now()
-                if row.needs_code or submission.ballot_code is not None:
-                    self._use_code(
-                        connection, submission, anonymous=survey.settings.anonymous, now=now
-                    )
-                connection.execute(
-                    sa.insert(t.submissions).values(
-                        submission_id=submission.uuid,
-                        meeting_id=meeting.meeting_id,
-                        instrument_id=meeting.instrument_id,
-                        instrument_version=meeting.instrument_version,
-                        device=submission.device,
-                        started_at=submission.started_at,
-                        submitted_at=submission.submitted_at,
-                        stored_at=now,
-                        status="valid",
-                        void_reason=None,
-                        answers=answers,
-                        paradata=paradata,
-                        answers_hash=digest,
-                        mode=submission.mode,
-                    )
-                )
-                if row.has_draft:
-                    connection.execute(sa.delete(d).where(d.c.submission_id == submission.uuid))
+                return self._store_ballot(connection, submission, answers, paradata, digest)
         except sa.exc.IntegrityError:
             # the same UUID committed by another writer between our check and insert (PostgreSQL)
             with self._tx(write=False) as connection:
@@ -328,6 +298,75 @@ class BallotsMixin(StoreBase):
             if stored is None:
                 raise
             return self._resent(submission, stored, digest)
+
+    def _store_ballot(
+        self,
+        connection: Connection,
+        submission: Submission,
+        answers: dict[str, Any],
+        paradata: dict[str, Any] | None,
+        digest: str,
+    ) -> SubmitResult:
+        """Check and insert one ballot inside the caller's write transaction (not committed)."""
+        d = t.drafts
+        lookup, insert, end_draft = _ballot_statements()
+        keys = {"uuid": submission.uuid, "meeting": submission.meeting_id}
+        row: Any = connection.execute(lookup, keys).one()
+        # 1. a resend of a stored ballot is acknowledged whatever happened since
+        if row.stored_hash is not None:
+            stored = _Stored(row.stored_meeting, row.stored_hash, row.stored_time)
+            return self._resent(submission, stored, digest)
+        # 2. the meeting: known, open, and not contradicted by the ballot's draft
+        if row.meeting_id is None:
+            self._meeting(connection, submission.meeting_id)  # raises, with a hint
+        meeting = _meeting_record(row)
+        self._check_open(meeting)
+        if row.draft_elsewhere:
+            other = connection.execute(
+                sa.select(d.c.meeting_id).where(d.c.submission_id == submission.uuid)
+            ).scalar()
+            raise StoreError(
+                f"ballot {submission.uuid} was rejected: its draft belongs to meeting "
+                f"`{other}`, not `{meeting.meeting_id}` (a tampered meeting id?). "
+                "Nothing was stored; check the tablet is set to the right meeting."
+            )
+        # 3. the answers, before anything is written
+        survey = self._survey(
+            meeting.instrument_id, meeting.instrument_version, connection=connection
+        )
+        problems = _check_answers(
+            survey,
+            answers,
+            subjects=meeting.subject_ids,
+            require=submission.mode == "tablet",
+        )
+        if problems:
+            raise AnswerError(problems, source=f"ballot {submission.uuid}")
+        # 4. the one-time code, the ballot and the end of its draft: one transaction
+        now = _now()
+        if row.needs_code or submission.ballot_code is not None:
+            self._use_code(connection, submission, anonymous=survey.settings.anonymous, now=now)
+        connection.execute(
+            insert,
+            {
+                "submission_id": submission.uuid,
+                "meeting_id": meeting.meeting_id,
+                "instrument_id": meeting.instrument_id,
+                "instrument_version": meeting.instrument_version,
+                "device": submission.device,
+                "started_at": submission.started_at,
+                "submitted_at": submission.submitted_at,
+                "stored_at": now,
+                "status": "valid",
+                "void_reason": None,
+                "answers": answers,
+                "paradata": paradata,
+                "answers_hash": digest,
+                "mode": submission.mode,
+            },
+        )
+        if row.has_draft:
+            connection.execute(end_draft, keys)
         return SubmitResult(submission.uuid, meeting.meeting_id, "stored", now)
 
     @staticmethod
@@ -396,13 +435,23 @@ class BallotsMixin(StoreBase):
 
     def save_draft(
         self,
-        device: str,
+        owner: str,
         uuid: str,
         answers: Mapping[str, Any],
         *,
         meeting_id: str | None = None,
     ) -> Draft:
-        """Save a device's half-filled ballot (one draft per device; a new save replaces it).
+        """Save a half-filled ballot under an opaque ``owner`` key (one draft per key; a new save
+        replaces it).
+
+        ``owner`` is whatever the caller keys drafts by: the meeting server gives each browser a
+        random session token, so that a draft is restored only to the browser that saved it (a
+        tablet's label would let any browser claiming it read the draft); keep the label in
+        ``answers`` (the form's state) or the ballot's paradata. At most 100 characters.
+
+        The state must be JSON with valid Unicode and no control characters, and at most
+        :data:`~toolkit.store.guard.MAX_BALLOT_BYTES` of it, the cap of a submission; otherwise
+        :class:`~toolkit.errors.AnswerError` and nothing is saved.
 
         ``meeting_id`` ties the draft (and so the ballot UUID) to a meeting: a submission of that UUID
         for another meeting is then rejected. The draft is deleted when its ballot is stored, in the
@@ -411,53 +460,128 @@ class BallotsMixin(StoreBase):
         Drafts are saved on every tap, so they are written without waiting for the disk: on SQLite
         through connections with ``synchronous=NORMAL`` (WAL: a saved draft survives a killed
         process, a power cut may lose the last ones), on PostgreSQL with
-        ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`).
+        ``synchronous_commit=off``. Ballots keep the full guarantee (:meth:`submit`). With the
+        single writer (:mod:`toolkit.store.writer`) the save is queued and committed together
+        with the other drafts waiting at the same moment; the call returns after that commit.
         """
         uuid = normalize_uuid(uuid)
-        if not isinstance(device, str) or not device:
-            raise ParameterError(f"`device` must be a non-empty text; got {device!r}.")
+        _check_owner(owner)
         try:
             payload = _json_ready(answers)
-            json.dumps(payload, allow_nan=False)
+            check_payload(payload, where=f"draft of ballot {uuid}")
         except (TypeError, ValueError) as error:
             raise ParameterError(f"`answers` cannot be stored as JSON ({error}).") from None
         now = _now()
         values = {
-            "device": device,
-            "submission_id": uuid,
-            "meeting_id": meeting_id,
+            "owner": owner,
+            "uuid": uuid,
+            "meeting": meeting_id,
             "answers": payload,
             "updated_at": now,
         }
-        insert = _dialect_insert(self.dialect, t.drafts).values(values)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[t.drafts.c.device],
-            set_={k: insert.excluded[k] for k in values if k != "device"},
-        )
-        with self._tx(write=True, draft=True) as connection:
-            if meeting_id is not None:
-                self._meeting(connection, meeting_id)
-            if self._stored(connection, uuid) is not None:
+        check, upsert = _draft_statements(self.dialect)
+
+        def write(connection: Connection) -> None:
+            row = connection.execute(check, values).one()
+            if meeting_id is not None and not row.meeting_known:
+                self._meeting(connection, meeting_id)  # raises, with a hint
+            if row.ballot_stored:
                 raise StoreError(
                     f"ballot {uuid} is already stored, so it cannot be a draft; start a new ballot "
                     "with a new UUID."
                 )
-            connection.execute(upsert)
-        return Draft(device, uuid, meeting_id, payload, now)
+            connection.execute(upsert, values)
 
-    def load_draft(self, device: str) -> Draft | None:
-        """The device's saved draft, or ``None``."""
+        if self._single_writer:  # queued with the ballots: committed in groups, in turn
+            self._ballot_writer().save_draft(write, what=f"draft of ballot {uuid}")
+        else:
+            with self._tx(write=True, draft=True) as connection:
+                write(connection)
+        return Draft(owner, uuid, meeting_id, payload, now)
+
+    def load_draft(self, owner: str) -> Draft | None:
+        """The draft saved under ``owner`` (see :meth:`save_draft`), or ``None``."""
         with self._tx(write=False) as connection:
-            row = connection.execute(sa.select(t.drafts).where(t.drafts.c.device == device)).first()
+            row = connection.execute(sa.select(t.drafts).where(t.drafts.c.device == owner)).first()
         if row is None:
             return None
         return Draft(row.device, row.submission_id, row.meeting_id, row.answers, row.updated_at)
 
-    def discard_draft(self, device: str, *, uuid: str | None = None) -> bool:
-        """Delete the device's draft (only if it is for ``uuid``, when given). True if one was."""
+    def discard_draft(self, owner: str, *, uuid: str | None = None) -> bool:
+        """Delete ``owner``'s draft (only if it is for ``uuid``, when given). True if one was."""
         d = t.drafts
-        query = sa.delete(d).where(d.c.device == device)
+        query = sa.delete(d).where(d.c.device == owner)
         if uuid is not None:
             query = query.where(d.c.submission_id == normalize_uuid(uuid))
         with self._tx(write=True, draft=True) as connection:
             return bool(connection.execute(query).rowcount)
+
+
+def _check_owner(owner: Any) -> None:
+    if not isinstance(owner, str) or not owner or len(owner) > 100:
+        raise ParameterError(
+            f"`owner` (the draft's key) must be a text of 1 to 100 characters; got {owner!r:.120}."
+        )
+    if not owner.isprintable():
+        raise ParameterError("`owner` (the draft's key) must hold printable characters only.")
+
+
+@functools.cache
+def _draft_statements(dialect: str) -> tuple[Any, Any]:
+    """The statements of :meth:`BallotsMixin.save_draft`, built once per dialect with bound
+    parameters (as for ballots: building them cost more than running them)."""
+    d = t.drafts
+    meeting: Any = sa.bindparam("meeting")
+    uuid: Any = sa.bindparam("uuid")
+    check = sa.select(
+        sa.exists().where(t.meetings.c.meeting_id == meeting).label("meeting_known"),
+        sa.exists().where(t.submissions.c.submission_id == uuid).label("ballot_stored"),
+    )
+    insert = _dialect_insert(dialect, d).values(
+        device=sa.bindparam("owner"),  # the column keeps its old name: it holds the owner key
+        submission_id=uuid,
+        meeting_id=meeting,
+        answers=sa.bindparam("answers", type_=d.c.answers.type),
+        updated_at=sa.bindparam("updated_at", type_=d.c.updated_at.type),
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[d.c.device],
+        set_={
+            name: insert.excluded[name]
+            for name in ("submission_id", "meeting_id", "answers", "updated_at")
+        },
+    )
+    return check, upsert
+
+
+@functools.cache
+def _ballot_statements() -> tuple[sa.Select[Any], sa.Insert, sa.Delete]:
+    """The statements of :meth:`BallotsMixin._store_ballot`, built once with bound parameters
+    ``uuid`` and ``meeting`` (building them per ballot cost more CPU than running them)."""
+    m, d, s = t.meetings, t.drafts, t.submissions
+    uuid: Any = sa.bindparam("uuid")
+    meeting: Any = sa.bindparam("meeting")
+
+    def stored_column(column: sa.Column[Any], label: str) -> Any:
+        query = sa.select(column).where(s.c.submission_id == uuid)
+        return query.scalar_subquery().label(label)
+
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    # one round trip: the stored ballot (if any), the meeting, and its codes and drafts
+    lookup = sa.select(
+        stored_column(s.c.meeting_id, "stored_meeting"),
+        stored_column(s.c.answers_hash, "stored_hash"),
+        stored_column(s.c.stored_at, "stored_time"),
+        m,
+        sa.exists().where(t.ballot_codes.c.meeting_id == m.c.meeting_id).label("needs_code"),
+        sa.exists().where(d.c.submission_id == uuid).label("has_draft"),
+        sa.exists()
+        .where(
+            d.c.submission_id == uuid,
+            d.c.meeting_id.is_not(None),
+            d.c.meeting_id != m.c.meeting_id,
+        )
+        .label("draft_elsewhere"),
+    ).select_from(one.outerjoin(m, m.c.meeting_id == meeting))
+    end_draft = sa.delete(d).where(d.c.submission_id == uuid)
+    return lookup, sa.insert(s), end_draft

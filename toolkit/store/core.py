@@ -43,11 +43,15 @@ from toolkit.store.records import (
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     import pandas as pd
 
+    from toolkit.store.writer import SingleWriter
+
 
 class StoreBase:
     """Engine, transactions and instruments: what every part of :class:`~toolkit.store.Store` uses."""
 
-    def __init__(self, engine: Engine, *, schema: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, schema: str | None = None, single_writer: bool | None = None
+    ) -> None:
         self._engine = engine
         self._drafts = _drafts_engine(engine)
         self._schema = schema
@@ -56,11 +60,22 @@ class StoreBase:
         # SQLite has one writer at a time; threads of this process queue here instead of in
         # SQLite's busy handler, whose sleeps would add up to 100 ms to a waiting ballot.
         self._write_lock = threading.Lock() if self._sqlite else contextlib.nullcontext()
+        # ballots from every thread go through one writer thread that commits them in groups
+        # (toolkit/store/writer.py); on by default for SQLite, whose writers take turns anyway
+        self._single_writer = self._sqlite if single_writer is None else bool(single_writer)
+        self._writer: SingleWriter | None = None
+        self._writer_lock = threading.Lock()
 
     # --- opening ----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | os.PathLike[str] | None = None, *, schema: str | None = None) -> Self:
+    def open(
+        cls,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        schema: str | None = None,
+        single_writer: bool | None = None,
+    ) -> Self:
         """Open (creating or upgrading as needed) the store at ``url``.
 
         Parameters
@@ -71,6 +86,10 @@ class StoreBase:
             ``data/sanhui.db`` relative to the current directory.
         schema : str, optional
             PostgreSQL only: keep the tables in this schema (created if missing).
+        single_writer : bool, optional
+            Send :meth:`submit` through one writer thread that commits concurrent ballots together
+            (:class:`toolkit.store.writer.SingleWriter`). Default: on for SQLite, off for
+            PostgreSQL (which takes concurrent writers itself).
 
         Returns
         -------
@@ -100,10 +119,12 @@ class StoreBase:
             ) from error
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             _restrict_sqlite_files(Path(str(engine.url.database)))
-        return cls(engine, schema=schema)
+        return cls(engine, schema=schema, single_writer=single_writer)
 
     def close(self) -> None:
         """Release every database connection (the store cannot be used afterwards)."""
+        if self._writer is not None:
+            self._writer.close()  # ballots already queued are stored (and answered) first
         if self._drafts is not self._engine:
             self._drafts.dispose()
         self._engine.dispose()

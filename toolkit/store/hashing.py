@@ -59,11 +59,3 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
     return value
-
-
-def _normalize_code(code: str) -> str:
-    return "".join(ch for ch in str(code).upper() if ch.isalnum())
-
-
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(("sanhui-ballot-code:" + _normalize_code(code)).encode()).hexdigest()

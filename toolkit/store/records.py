@@ -199,13 +199,19 @@ class SubmitResult:
 
 @dataclass(frozen=True)
 class Draft:
-    """A half-filled ballot saved by a tablet (one draft per device)."""
+    """A half-filled ballot, saved under an opaque owner key (one draft per key): the meeting
+    server uses a random per-browser session token, not the tablet's label."""
 
-    device: str
+    owner: str
     uuid: str
     meeting_id: str | None
     answers: Mapping[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
+
+    @property
+    def device(self) -> str:
+        """The old name of :attr:`owner` (kept for existing callers)."""
+        return self.owner
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,10 @@ ballot_codes = sa.Table(
     sa.Column("used_at", UTCDateTime),
     # kept only for instruments with ``anonymous: false``; NULL otherwise, by design
     sa.Column("submission_id", sa.String(36)),
+    # "hmac": keyed with the store's secret (toolkit/store/codes.py); "sha256": issued before 0004
+    sa.Column("scheme", sa.String(10), nullable=False, server_default="sha256"),
     sa.Index(None, "meeting_id"),
+    sa.CheckConstraint("scheme IN ('sha256', 'hmac')", name="scheme"),
 )
 
 drafts = sa.Table(

@@ -2,15 +2,17 @@
 
 Every ballot is
 
-- **durable**: one transaction per submission; on SQLite the journal is WAL with ``synchronous=FULL``,
-  so a ballot acknowledged by :meth:`Store.submit` survives a killed process or a power cut (drafts,
-  saved on every tap, are written without an fsync: see :meth:`Store.save_draft`);
+- **durable**: one transaction per submission (on SQLite, one per group of concurrent submissions,
+  each ballot under its own savepoint: :mod:`~toolkit.store.writer`); on SQLite the journal is WAL
+  with ``synchronous=FULL``, so a ballot acknowledged by :meth:`Store.submit` survives a killed
+  process or a power cut (drafts, saved on every tap, are written without an fsync: see
+  :meth:`Store.save_draft`);
 - **idempotent**: the client makes the ballot's UUID once and resends it until acknowledged; the same
   UUID with the same answers is a no-op (``"already_stored"``), with other answers a
   :class:`~toolkit.errors.ConflictError` that changes nothing;
 - **anonymous**: submissions never reference a participant; names live only in
-  ``participant_names`` (read by sign-in search alone); ballot codes keep only a hash and, for anonymous
-  instruments, no link to the ballot and only the day of use.
+  ``participant_names`` (read by sign-in search alone); ballot codes keep only a keyed hash and,
+  for anonymous instruments, no link to the ballot and only the day of use.
 
 The schema is built and upgraded by the Alembic migrations shipped in ``toolkit/store/migrations``
 whenever a store is opened, so a database made by an older release opens with newer code.
@@ -22,13 +24,17 @@ whenever a store is opened, so a database made by an older release opens with ne
 - :mod:`~toolkit.store.core`: opening, transactions and instruments;
 - :mod:`~toolkit.store.meetings` and :mod:`~toolkit.store.roster`: meetings, participants, attendance;
 - :mod:`~toolkit.store.ballots`: ballot codes, ballots and drafts;
+- :mod:`~toolkit.store.writer`: the single writer thread that commits concurrent ballots and drafts
+  in groups;
+- :mod:`~toolkit.store.codes`: ballot codes as HMAC-SHA256 under a secret outside the database;
+- :mod:`~toolkit.store.guard`: size and Unicode bounds on ballots and drafts;
 - :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts.
 
 Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0003_entry_mode'
+'0004_code_hmac'
 >>> store.close()
 """
 

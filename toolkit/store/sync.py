@@ -373,7 +373,7 @@ class _Sync:
                 "ballot_codes",
                 t.ballot_codes,
                 ("code_hash",),
-                ("code_hash", "meeting_id", "used_at", "submission_id"),
+                ("code_hash", "meeting_id", "used_at", "submission_id", "scheme"),
                 self._ballot_code,
             ),
         ]
