@@ -28,7 +28,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0003_entry_mode'
+'0005_meeting_close'
 >>> store.close()
 """
 
