@@ -24,6 +24,13 @@ app = typer.Typer(
 DEFAULT_DB = "data/sanhui.db"
 
 
+def _add_groups() -> None:
+    from toolkit.commands import meeting, roster
+
+    app.add_typer(roster.app, name="roster")
+    app.add_typer(meeting.app, name="meeting")
+
+
 def database_url(database: str | None) -> str:
     """The store URL: the option, else ``SANHUI_DB``, else the SQLite file ``data/sanhui.db``."""
     value = database or os.environ.get("SANHUI_DB") or DEFAULT_DB
@@ -323,6 +330,9 @@ def report(
         raise _fail(error) from error
     written = [str(result["html"])] + ([str(result["pdf"])] if result["pdf"] else [])
     typer.echo(f"wrote {', '.join(written)} in {result['seconds']:.1f} s")
+
+
+_add_groups()
 
 
 def main() -> None:  # pragma: no cover - console entry point
