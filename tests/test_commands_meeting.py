@@ -252,3 +252,46 @@ def test_every_command_has_help() -> None:
         for command in commands:
             result = runner.invoke(app, [group, command, "--help"])
             assert result.exit_code == 0 and "Usage" in result.output, (group, command)
+
+
+@pytest.mark.browser
+def test_print_commands(tmp_path: Path, roster: Path) -> None:
+    db = tmp_path / "s.db"
+    assert runner.invoke(app, new_args(db, roster)).exit_code == 0
+    before = _digest(db)
+    refused = runner.invoke(
+        app,
+        [
+            "print",
+            "codes",
+            "wlq-2026-03",
+            "--count",
+            "3",
+            "--out",
+            str(tmp_path / "c.pdf"),
+            "--database",
+            str(db),
+        ],
+    )
+    assert refused.exit_code == 1 and "Open it first with `sanhui meeting open" in refused.output
+    wrong = runner.invoke(app, ["print", "tally", "nope", "--database", str(db)])
+    assert wrong.exit_code == 1 and "no meeting `nope`" in wrong.output
+    assert _digest(db) == before and not (tmp_path / "c.pdf").exists()
+    out = tmp_path / "ballots.pdf"
+    made = runner.invoke(
+        app,
+        [
+            "print",
+            "ballots",
+            "wlq-2026-03",
+            "--count",
+            "1",
+            "--out",
+            str(out),
+            "--database",
+            str(db),
+        ],
+    )
+    assert made.exit_code == 0 and out.exists() and "A4 pages" in made.output
+    for command in ("ballots", "codes", "tally"):
+        assert "Usage" in runner.invoke(app, ["print", command, "--help"]).output

@@ -25,10 +25,11 @@ DEFAULT_DB = "data/sanhui.db"
 
 
 def _add_groups() -> None:
-    from toolkit.commands import meeting, roster
+    from toolkit.commands import meeting, printing, roster
 
     app.add_typer(roster.app, name="roster")
     app.add_typer(meeting.app, name="meeting")
+    app.add_typer(printing.app, name="print")
 
 
 def database_url(database: str | None) -> str:
