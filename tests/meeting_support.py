@@ -54,7 +54,7 @@ def new_args(db: Path, roster: Path, meeting_id: str = "wlq-2026-03") -> list[st
         "--roster",
         str(roster),
         "--members",
-        "4",
+        "5",
         "--ballots-issued",
         "6",
         "--rule",

@@ -154,7 +154,7 @@ def test_new_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
         (("--date", "2026-03-15", "15/03/2026"), "option --date: `15/03/2026` is not a date"),
         (("--title", "2026年一季度评议会", " "), "option --title: the title is empty"),
         (("--id", "wlq-2026-03", "wlq 2026"), "option --id: `wlq 2026` is not a usable"),
-        (("--members", "4", "-1"), "option --members: must be a whole number"),
+        (("--members", "5", "-1"), "option --members: must be a whole number"),
         (("--rule", "majority_of_members", "plurality"), None),
         (("--subject", "juweihui=居委会", "wuye=物业"), "subject `wuye` is given twice"),
     ],
