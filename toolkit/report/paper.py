@@ -53,6 +53,7 @@ th { font-weight: bold; background: #eee; }
 .opts span.opt { display: inline-block; margin: 0.8mm 4mm 0.8mm 0; white-space: nowrap; }
 .line { border-bottom: 1pt solid #000; height: 9mm; }
 .note { font-size: 11pt; }
+.intro { font-size: 14pt; }
 .code { display: flex; gap: 4mm; align-items: center; margin-top: 2mm; }
 .code svg { width: 24mm; height: 24mm; }
 .slips { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 0; }
@@ -112,8 +113,8 @@ def _field_height(field: PaperField) -> float:
         return 10.0  # a grid row
     if field.kind in ("choice", "multiple"):
         width = sum(len(o.label) * 5.5 + 14 for o in field.options)
-        return 11.0 + 9.5 * max(1, -(-width // 180))
-    return 11.0 + (28.0 if field.kind == "text" else 10.0)
+        return 9.0 + 7.8 * max(1, -(-width // 180))
+    return 9.0 + (28.0 if field.kind == "text" else 10.0)
 
 
 def _blocks(fields: Sequence[PaperField]) -> list[tuple[float, str]]:
@@ -197,7 +198,7 @@ def ballots_html(
             intro = ""
             if page == 1:
                 intro = (
-                    f'<div class="note">{_e(survey.settings.title.zh)}。{_e(description)}'
+                    f'<div class="intro">{_e(survey.settings.title.zh)}。{_e(description)}'
                     "请在选中的方框内打“√”，每行只选一项。</div>"
                 )
                 if codes:
@@ -205,7 +206,7 @@ def ballots_html(
                     data = f"{form_url}?code={code.replace('-', '')}" if form_url else code
                     intro += (
                         f'<div class="code">{_qr_svg(data)}<div>一次性投票码 One-time code<br>'
-                        f'<b>{_e(code)}</b><br><span class="note">也可以扫码在平板上填写；'
+                        f'<b>{_e(code)}</b><br><span class="intro">也可以扫码在平板上填写；'
                         "纸质和平板只能用一次。</span></div></div>"
                     )
             sheets.append(f'<div class="sheet">{head}{intro}{"".join(blocks_html)}</div>')
