@@ -295,3 +295,42 @@ def test_print_commands(tmp_path: Path, roster: Path) -> None:
     assert made.exit_code == 0 and out.exists() and "A4 pages" in made.output
     for command in ("ballots", "codes", "tally"):
         assert "Usage" in runner.invoke(app, ["print", command, "--help"]).output
+
+
+@pytest.mark.browser
+def test_print_bad_inputs_write_nothing(tmp_path: Path, roster: Path) -> None:
+    db = tmp_path / "s.db"
+    assert runner.invoke(app, new_args(db, roster)).exit_code == 0
+    hearing = [
+        "meeting",
+        "new",
+        "--id",
+        "h1",
+        "--kind",
+        "hearing",
+        "--title",
+        "听证会",
+        "--instrument",
+        str(EVALUATION.parent / "hearing.yaml"),
+        "--database",
+        str(db),
+    ]
+    assert runner.invoke(app, hearing).exit_code == 0, "a hearing meeting for the tally check"
+    runner.invoke(app, ["meeting", "open", "wlq-2026-03", "--database", str(db)])
+    before = _digest(db)
+    out = tmp_path / "out.pdf"
+    for args, message in [
+        (["ballots", "wlq-2026-03", "--out", str(tmp_path / "b.html")], "must name a .pdf"),
+        (["ballots", "wlq-2026-03", "--count", "0", "--out", str(out)], "pass --count N"),
+        (["ballots", "wlq-2026-03", "--first", "0", "--out", str(out)], "`--first` must be"),
+        (["ballots", "nope", "--out", str(out)], "no meeting `nope`"),
+        (["codes", "wlq-2026-03", "--out", str(out)], "plans none; pass --count N"),
+        (["codes", "wlq-2026-03", "--count", "20000", "--out", str(out)], "(1 to 10000)"),
+        (["tally", "h1", "--out", str(out)], "is a hearing meeting; the results sheet"),
+        (["tally", "wlq-2026-3", "--out", str(out)], "Did you mean `wlq-2026-03`?"),
+    ]:
+        result = runner.invoke(app, ["print", *args, "--database", str(db)])
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+    assert _digest(db) == before and not out.exists() and not (tmp_path / "b.html").exists()
+    bad_db = runner.invoke(app, ["meeting", "list", "--database", "mysql://u@h/db"])
+    assert bad_db.exit_code == 1 and "SQLite and PostgreSQL" in bad_db.output
