@@ -62,3 +62,19 @@ def new_args(db: Path, roster: Path, meeting_id: str = "wlq-2026-03") -> list[st
         "--database",
         str(db),
     ]
+
+
+def need_chromium() -> None:
+    """Skip (or, with ``CI`` set, fail) a test when Chromium or poppler-utils are missing."""
+    import os
+    import shutil
+
+    import pytest
+
+    missing = [n for n in ("chromium", "pdftotext", "pdftoppm", "pdfinfo") if not shutil.which(n)]
+    if not missing:
+        return
+    message = f"{', '.join(missing)} not found (Debian: apt-get install chromium poppler-utils)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI requires the PDF tests to run.")
+    pytest.skip(message)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.meeting_support import EVALUATION, filled_roster, new_args
+from tests.meeting_support import EVALUATION, filled_roster, need_chromium, new_args
 from toolkit.cli import app
 from toolkit.store import Store, Submission
 
@@ -256,6 +256,7 @@ def test_every_command_has_help() -> None:
 
 @pytest.mark.browser
 def test_print_commands(tmp_path: Path, roster: Path) -> None:
+    need_chromium()
     db = tmp_path / "s.db"
     assert runner.invoke(app, new_args(db, roster)).exit_code == 0
     before = _digest(db)
@@ -299,6 +300,7 @@ def test_print_commands(tmp_path: Path, roster: Path) -> None:
 
 @pytest.mark.browser
 def test_print_bad_inputs_write_nothing(tmp_path: Path, roster: Path) -> None:
+    need_chromium()
     db = tmp_path / "s.db"
     assert runner.invoke(app, new_args(db, roster)).exit_code == 0
     hearing = [

@@ -5,7 +5,6 @@ Once on SQLite, once on PostgreSQL (required when CI is set)."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from tests.meeting_support import PEOPLE, new_args
+from tests.meeting_support import PEOPLE, need_chromium, new_args
 from tests.store_support import PG_URL, need_postgres
 from toolkit.cli import app
 from toolkit.collect.keying import KeyingApp
@@ -49,8 +48,9 @@ def _ok(args: list[str]) -> str:
     return result.output
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian chromium")
+@pytest.mark.browser
 def test_readme_flow(database: str, tmp_path: Path) -> None:
+    need_chromium()
     db = ["--database", database]
     roster = tmp_path / "roster.xlsx"
     _ok(["roster", "template", str(roster)])

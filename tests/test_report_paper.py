@@ -4,7 +4,6 @@ text (pdftotext) and as a PNG rendering (pdftoppm) to check that everything fits
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.meeting_support import EVALUATION, PEOPLE
+from tests.meeting_support import EVALUATION, PEOPLE, need_chromium
 from toolkit.analysis import evaluation_verdict, satisfaction_rates
 from toolkit.errors import ParameterError, StoreError
 from toolkit.instrument.paper import answers_from_keys, paper_fields
@@ -22,13 +21,14 @@ from toolkit.store import Store, Submission
 from toolkit.store.closing import open_meeting
 from toolkit.store.meeting_setup import create_planned_meeting, plan_meeting
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None or shutil.which("pdftotext") is None,
-        reason="needs Debian chromium and poppler-utils",
-    ),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    need_chromium()
+
+
 A4 = (595.0, 842.0)  # points
 MARGIN = 12 / 25.4 * 72  # the 12 mm page margin, in points
 
