@@ -156,3 +156,32 @@ def test_restart_between_passes_and_code_and_closed_meeting(tmp_path: Path) -> N
     assert re.search("not open and takes no ballots", app.message.value)
     assert app.progress_counts()["resolved"] == 2
     store.close()
+
+
+def test_served_with_keying_behind_the_access_code(tmp_path: Path) -> None:
+    """`sanhui serve --keying`: /keying opens only with the access code, and keys a ballot."""
+    import urllib.error
+    import urllib.request
+
+    from tests.serve_support import CODE, Server, WidgetClient
+
+    server = Server(tmp_path, "--keying")
+    try:
+        server.wait_ready()
+        log = server.log_path.read_text()
+        assert f"/keying?code={CODE}" in log
+        wrong = WidgetClient(server.base, "/keying?code=000000")
+        assert wrong.wait(lambda: "访问码不正确" in wrong.text()), wrong.text()[:300]
+        assert "纸质选票编号" not in wrong.text()
+        wrong.close()
+        page = WidgetClient(server.base, f"/keying?code={CODE}")
+        assert page.wait(lambda: "纸质选票编号" in page.text()), page.text()[:500]
+        (entry,) = page.find("Text", placeholder="输入后按回车 Enter")
+        page.update(entry, value="7")
+        assert page.wait(lambda: "No. 7 第1遍" in page.text()), page.text()[:500]
+        page.close()
+        with pytest.raises(urllib.error.HTTPError) as refused:  # nothing else is opened
+            urllib.request.urlopen(server.base + "/keying/../lab", timeout=10)
+        assert refused.value.code == 404
+    finally:
+        server.stop()

@@ -136,6 +136,12 @@ def serve(
     demo_if_missing: Annotated[
         bool, typer.Option(help="Build the synthetic demo first if the store has no meetings.")
     ] = False,
+    keying: Annotated[
+        bool,
+        typer.Option(
+            help="Also serve /keying: double entry of paper ballots (staff, behind the access code)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
     from toolkit.collect.guard import Limits
@@ -183,6 +189,7 @@ def serve(
                 message_bytes=max_message_kb * 1024,
                 idle_seconds=idle_minutes * 60,
             ),
+            keying=keying,
         )
     except ToolkitError as error:
         raise _fail(error) from error
