@@ -336,3 +336,11 @@ def test_print_bad_inputs_write_nothing(tmp_path: Path, roster: Path) -> None:
     assert _digest(db) == before and not out.exists() and not (tmp_path / "b.html").exists()
     bad_db = runner.invoke(app, ["meeting", "list", "--database", "mysql://u@h/db"])
     assert bad_db.exit_code == 1 and "SQLite and PostgreSQL" in bad_db.output
+
+
+def test_serve_refuses_a_prepared_meeting(tmp_path: Path, roster: Path) -> None:
+    db = tmp_path / "s.db"
+    assert runner.invoke(app, new_args(db, roster)).exit_code == 0
+    result = runner.invoke(app, ["serve", "--meeting", "wlq-2026-03", "--database", str(db)])
+    assert result.exit_code == 1
+    assert "start its voting with `sanhui meeting open wlq-2026-03`" in result.output

@@ -175,7 +175,8 @@ def serve(
             if record.status != "open":
                 raise _fail(
                     ValueError(
-                        f"meeting `{meeting}` is closed; reopen it or serve an open meeting."
+                        f"meeting `{meeting}` is not open: start its voting with `sanhui meeting "
+                        f"open {meeting}` (a meeting closed and counted cannot be reopened)."
                     )
                 )
         plan = plan_serve(
