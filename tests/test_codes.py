@@ -106,7 +106,7 @@ def test_codes_issued_before_revision_0004_still_verify(tmp_path: Path) -> None:
             ),
             {"h": legacy_code_hash("1111-2222")},
         )
-    assert upgrade_schema(engine) == "0004_code_hmac"
+    assert upgrade_schema(engine, revision="0004_code_hmac") == "0004_code_hmac"
     engine.dispose()
     with Store.open(path) as store:
         assert stored_codes(store) == [(legacy_code_hash("1111-2222"), "sha256")]

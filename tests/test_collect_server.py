@@ -142,6 +142,7 @@ def test_the_pages_are_served(served, path):
         ("GET", "/_solara/cdn/../../../etc/passwd"),
         ("GET", "/static/public/../../pyproject.toml"),
         ("POST", "/form"),
+        ("GET", "/keying"),  # only with `sanhui serve --keying`
     ],
 )
 def test_nothing_else_is_reachable(served, method, path):

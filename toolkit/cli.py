@@ -24,6 +24,14 @@ app = typer.Typer(
 DEFAULT_DB = "data/sanhui.db"
 
 
+def _add_groups() -> None:
+    from toolkit.commands import meeting, printing, roster
+
+    app.add_typer(roster.app, name="roster")
+    app.add_typer(meeting.app, name="meeting")
+    app.add_typer(printing.app, name="print")
+
+
 def database_url(database: str | None) -> str:
     """The store URL: the option, else ``SANHUI_DB``, else the SQLite file ``data/sanhui.db``."""
     value = database or os.environ.get("SANHUI_DB") or DEFAULT_DB
@@ -128,6 +136,12 @@ def serve(
     demo_if_missing: Annotated[
         bool, typer.Option(help="Build the synthetic demo first if the store has no meetings.")
     ] = False,
+    keying: Annotated[
+        bool,
+        typer.Option(
+            help="Also serve /keying: double entry of paper ballots (staff, behind the access code)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
     from toolkit.collect.guard import Limits
@@ -161,7 +175,8 @@ def serve(
             if record.status != "open":
                 raise _fail(
                     ValueError(
-                        f"meeting `{meeting}` is closed; reopen it or serve an open meeting."
+                        f"meeting `{meeting}` is not open: start its voting with `sanhui meeting "
+                        f"open {meeting}` (a meeting closed and counted cannot be reopened)."
                     )
                 )
         plan = plan_serve(
@@ -175,6 +190,7 @@ def serve(
                 message_bytes=max_message_kb * 1024,
                 idle_seconds=idle_minutes * 60,
             ),
+            keying=keying,
         )
     except ToolkitError as error:
         raise _fail(error) from error
@@ -323,6 +339,9 @@ def report(
         raise _fail(error) from error
     written = [str(result["html"])] + ([str(result["pdf"])] if result["pdf"] else [])
     typer.echo(f"wrote {', '.join(written)} in {result['seconds']:.1f} s")
+
+
+_add_groups()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -22,6 +22,7 @@ __all__ = [
     "ConvergenceError",
     "DataError",
     "InstrumentError",
+    "MeetingSetupError",
     "ParameterError",
     "Problem",
     "StoreError",
@@ -93,6 +94,15 @@ class InstrumentError(_ProblemsError):
     """A survey instrument (YAML or XLSForm) is invalid; ``problems`` lists every located problem."""
 
     headline = "the instrument cannot be used until each is fixed"
+
+
+class MeetingSetupError(_ProblemsError):
+    """A meeting's instrument, subjects, roster or options are invalid; nothing was written.
+
+    ``problems`` lists every one, each located (file, sheet, row, column or option).
+    """
+
+    headline = "the meeting was not created or changed; nothing was written"
 
 
 class AnswerError(_ProblemsError):

@@ -32,6 +32,7 @@ __all__ = [
     "board_app",
     "draft_key",
     "form_app",
+    "keying_app",
     "reset_shared_store",
     "shared_store",
     "signin_app",
@@ -207,6 +208,31 @@ def signin_app(
     return _gated(
         lambda: SignInPage(store, meeting, client=client),
         title="签到",
+        code=code,
+        access_code=access_code,
+        client=client,
+        display=display,
+    )
+
+
+def keying_app(
+    *,
+    store: Store | None = None,
+    meeting: str | None = None,
+    code: str | None = None,
+    access_code: str | None = None,
+    client: str | None = None,
+    display: bool = True,
+) -> AccessGate:
+    """Double entry of paper ballots (:class:`~toolkit.collect.keying.KeyingApp`) behind the
+    access code; served by ``sanhui serve --keying``."""
+    from toolkit.collect.keying import KeyingApp
+
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
+    return _gated(
+        lambda: KeyingApp(store, meeting).widget,
+        title="纸质选票录入",
         code=code,
         access_code=access_code,
         client=client,

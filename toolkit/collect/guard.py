@@ -58,8 +58,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TOKEN_COOKIE = "sanhui-tablet"
 #: The header through which the pages learn the client's address.
 CLIENT_HEADER = "x-sanhui-client"
-#: The pages (paths) the server answers.
+#: The pages (paths) the server answers; ``sanhui serve --keying`` adds :data:`KEYING_PAGE`.
 PAGES = ("/", "/form", "/signin", "/board")
+KEYING_PAGE = "/keying"
 _STATIC = ("/static/", "/_solara/cdn/", "/jupyter/nbextensions/")
 _WEBSOCKET = re.compile(r"^/jupyter/api/kernels/[A-Za-z0-9-]{8,64}/channels$")
 _CLOSE = re.compile(r"^/_solara/api/close/[A-Za-z0-9-]{8,64}$")
@@ -120,8 +121,10 @@ class Guard:
         limits: Limits | None = None,
         cdn_dir: Path | None = None,
         live_kernels: Callable[[], set[str]] | None = None,
+        pages: tuple[str, ...] = PAGES,
     ) -> None:
         self.app = app
+        self.pages = pages
         self.limits = limits or Limits()
         self.cdn_dir = cdn_dir
         self._live_kernels = live_kernels or (lambda: set())
@@ -150,7 +153,7 @@ class Guard:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         method = scope.get("method", "GET")
-        page = path in PAGES and method in ("GET", "HEAD")
+        page = path in self.pages and method in ("GET", "HEAD")
         allowed = (
             page
             or (path == "/readyz" and method == "GET")

@@ -15,6 +15,7 @@ and the tablet's random token (cookie ``sanhui-tablet``), the key of its draft.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,11 +23,11 @@ import solara
 from solara.lab.utils.cookies import cookies as solara_cookies
 from solara.lab.utils.headers import headers as solara_headers
 
-from toolkit.collect.app import board_app, form_app, signin_app
+from toolkit.collect.app import board_app, form_app, keying_app, signin_app
 from toolkit.collect.guard import CLIENT_HEADER, TOKEN_COOKIE, valid_token
 from toolkit.collect.i18n import t
 
-__all__ = ["Board", "Form", "Layout", "Page", "SignIn", "routes"]
+__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "routes"]
 
 log = logging.getLogger("toolkit.collect.pages")
 
@@ -95,6 +96,16 @@ def Board() -> None:
 
 
 @solara.component
+def Keying() -> None:
+    """``/keying`` (only with ``sanhui serve --keying``; the guard answers 404 otherwise)."""
+    if os.environ.get("SANHUI_KEYING") != "1":
+        solara.HTML(tag="div", unsafe_innerHTML=t("page_failed", "zh"))
+        return
+    params = _params()
+    _show(lambda: keying_app(code=params.get("code"), client=_client(), display=False))
+
+
+@solara.component
 def Page() -> None:
     """``/``: the tablet form (the address the QR code carries)."""
     Form()
@@ -111,4 +122,5 @@ routes = [
     solara.Route(path="form", component=Form, layout=Layout),
     solara.Route(path="signin", component=SignIn, layout=Layout),
     solara.Route(path="board", component=Board, layout=Layout),
+    solara.Route(path="keying", component=Keying, layout=Layout),
 ]

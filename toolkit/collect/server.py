@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.collect.guard import Guard, Limits
+from toolkit.collect.guard import KEYING_PAGE, PAGES, Guard, Limits
 from toolkit.errors import ParameterError, StoreError
 
 __all__ = [
@@ -52,6 +52,8 @@ class ServePlan:
     access_code: str
     urls: dict[str, str]
     limits: Limits = field(default_factory=Limits)
+    #: also serve the paper-ballot keying page (staff, behind the access code)
+    keying: bool = False
 
 
 def local_addresses() -> list[str]:
@@ -91,6 +93,7 @@ def plan_serve(
     port: int = 8866,
     access_code: str | None = None,
     limits: Limits | None = None,
+    keying: bool = False,
 ) -> ServePlan:
     """Check the port and settle the access code and URLs (nothing is started)."""
     if not 1 <= port <= 65535:
@@ -109,7 +112,9 @@ def plan_serve(
         "signin": f"{base}/signin?code={code}",
         "board": f"{base}/board?code={code}",
     }
-    return ServePlan(meeting, database, host, port, code, urls, limits or Limits())
+    if keying:
+        urls["keying"] = f"{base}{KEYING_PAGE}?code={code}"
+    return ServePlan(meeting, database, host, port, code, urls, limits or Limits(), keying)
 
 
 def solara_environment(plan: ServePlan) -> dict[str, str]:
@@ -132,6 +137,7 @@ def solara_environment(plan: ServePlan) -> dict[str, str]:
         "SANHUI_DB": plan.database,
         "SANHUI_MEETING": plan.meeting,
         "SANHUI_ACCESS_CODE": plan.access_code,
+        "SANHUI_KEYING": "1" if plan.keying else "0",
     }
 
 
@@ -152,6 +158,7 @@ def build_app(plan: ServePlan) -> Guard:
         limits=plan.limits,
         cdn_dir=Path(solara_settings.assets.proxy_cache_dir),
         live_kernels=live_kernels,
+        pages=(*PAGES, KEYING_PAGE) if plan.keying else PAGES,
     )
 
 
@@ -204,6 +211,8 @@ def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
         print(f"  tablets (平板):      {plan.urls['form']}   (change A1 to each tablet's label)")
         print(f"  sign-in (签到):      {plan.urls['signin']}")
         print(f"  live board (大屏):   {plan.urls['board']}")
+        if plan.keying:
+            print(f"  paper keying (录入): {plan.urls['keying']}")
         print(f"  staff access code:  {plan.access_code}")
         qr = terminal_qr(plan.urls["form"])
         if qr:

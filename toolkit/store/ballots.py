@@ -373,9 +373,9 @@ class BallotsMixin(StoreBase):
     def _check_open(meeting: Meeting) -> None:
         if meeting.status != "open":
             raise StoreError(
-                f"meeting `{meeting.meeting_id}` is closed and takes no more ballots; nothing was "
-                f"stored. Reopen it with store.update_meeting({meeting.meeting_id!r}, "
-                "status='open') if it was closed by mistake."
+                f"meeting `{meeting.meeting_id}` is not open and takes no ballots; nothing was "
+                f"stored. Open it with `sanhui meeting open {meeting.meeting_id}` if it is "
+                "prepared (a meeting closed and counted cannot be reopened)."
             )
 
     @staticmethod

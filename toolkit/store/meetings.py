@@ -162,6 +162,10 @@ class MeetingsMixin(StoreBase):
                 values[name] = check_range(name, value, low=0)
         with self._tx(write=True) as connection:
             self._meeting(connection, meeting_id)
+            if status == "open":  # a meeting closed and counted stays closed
+                from toolkit.store.closing import refuse_if_frozen
+
+                refuse_if_frozen(connection, meeting_id)
             if values:
                 connection.execute(
                     sa.update(t.meetings)

@@ -6,8 +6,8 @@ sign-in search (:meth:`Store.search_participants`); ``submissions`` never refere
 for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only the day a code was used.
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['attendance', 'ballot_codes', 'drafts', 'instruments', 'meetings', 'participant_names',
- 'participants', 'submissions']
+['attendance', 'ballot_codes', 'drafts', 'instruments', 'meeting_closings', 'meetings',
+ 'participant_names', 'participants', 'submissions']
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "ballot_codes",
     "drafts",
     "instruments",
+    "meeting_closings",
     "meetings",
     "metadata",
     "participant_names",
@@ -96,6 +97,8 @@ meetings = sa.Table(
     sa.Column("members", sa.Integer),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # the declared verdict rule and the number of one-time codes planned (sanhui meeting new)
+    sa.Column("settings", JSONType),
     sa.ForeignKeyConstraint(
         ["instrument_id", "instrument_version"],
         ["instruments.instrument_id", "instruments.version"],
@@ -202,4 +205,20 @@ drafts = sa.Table(
     sa.Column("answers", JSONType, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "submission_id"),
+)
+
+#: The closing record of a meeting (``sanhui meeting close``): a closed meeting with a record is
+#: frozen for good; the counts and the checksum of its ballots are those at closing.
+meeting_closings = sa.Table(
+    "meeting_closings",
+    metadata,
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), primary_key=True),
+    sa.Column("closed_at", UTCDateTime, nullable=False),
+    sa.Column("ballots_issued", sa.Integer),
+    sa.Column("ballots_returned", sa.Integer, nullable=False),
+    sa.Column("ballots_valid", sa.Integer, nullable=False),
+    sa.Column("ballots_void", sa.Integer, nullable=False),
+    sa.Column("ballots_tablet", sa.Integer, nullable=False),
+    sa.Column("ballots_paper", sa.Integer, nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
 )

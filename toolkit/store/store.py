@@ -34,7 +34,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0004_code_hmac'
+'0005_meeting_close'
 >>> store.close()
 """
 
