@@ -22,13 +22,14 @@ whenever a store is opened, so a database made by an older release opens with ne
 - :mod:`~toolkit.store.core`: opening, transactions and instruments;
 - :mod:`~toolkit.store.meetings` and :mod:`~toolkit.store.roster`: meetings, participants, attendance;
 - :mod:`~toolkit.store.ballots`: ballot codes, ballots and drafts;
-- :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts.
+- :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts;
+- :mod:`~toolkit.store.cases`: cases (议题), their meetings in order and rectification items.
 
 Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0003_entry_mode'
+'0006_cases'
 >>> store.close()
 """
 
@@ -43,6 +44,7 @@ from toolkit.store._common import (  # noqa: F401  (re-exported for existing imp
     _loads_survey,
 )
 from toolkit.store.ballots import BallotsMixin
+from toolkit.store.cases import CaseStoreMixin
 from toolkit.store.counts import RatingCountsMixin
 from toolkit.store.engine import (  # noqa: F401  (re-exported for existing imports)
     _SQLITE_BUSY_MS,
@@ -78,7 +80,7 @@ __all__ = [
 ]
 
 
-class Store(RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
+class Store(CaseStoreMixin, RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
     Methods that write run in one transaction each. Records going in and out are the frozen
