@@ -13,6 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
+from toolkit.commands.case import app as _case_app
+from toolkit.commands.rectify import app as _rectify_app
+
 app = typer.Typer(
     name="sanhui",
     help="三会 sanhui: instruments, tablet ballots, a durable store, analysis and reports.",
@@ -22,6 +25,9 @@ app = typer.Typer(
 )
 
 DEFAULT_DB = "data/sanhui.db"
+
+app.add_typer(_case_app, name="case")
+app.add_typer(_rectify_app, name="rectify")
 
 
 def database_url(database: str | None) -> str:

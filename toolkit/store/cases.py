@@ -55,6 +55,8 @@ STAGE_KIND = {
     "evaluation": "evaluation",
     "follow_up": "evaluation",
 }
+#: What a stage's outcome may hold (see :meth:`CaseStoreMixin.record_outcome`).
+OUTCOME_FIELDS = ("positions", "agreement", "parties", "terms", "verdict", "rule")
 #: The case stage names in order (``opened`` before any meeting, ``closed`` at the end).
 STAGE_ORDER = ("opened", "hearing", "coordination", "evaluation", "rectification", "closed")
 
@@ -319,7 +321,12 @@ class CaseStoreMixin(StoreBase):
             )
 
     def add_case_meeting(
-        self, case_id: str, meeting_id: str, *, stage: str | None = None
+        self,
+        case_id: str,
+        meeting_id: str,
+        *,
+        stage: str | None = None,
+        outcome: Mapping[str, Any] | None = None,
     ) -> CaseMeeting:
         """Link a stored meeting to a case, after the meetings it already has.
 
@@ -328,6 +335,9 @@ class CaseStoreMixin(StoreBase):
         case_id, meeting_id : str
         stage : {"hearing", "coordination", "evaluation", "follow_up"}, optional
             Default: the meeting's kind, and ``follow_up`` for an evaluation after the first.
+        outcome : mapping, optional
+            What the meeting produced, as the keyword arguments of :meth:`record_outcome`;
+            written in the same transaction, so a bad outcome leaves the case unchanged.
 
         Raises
         ------
@@ -375,6 +385,8 @@ class CaseStoreMixin(StoreBase):
                     case_id=case_id, meeting_id=meeting_id, sequence=sequence, stage=stage
                 )
             )
+            if outcome:
+                self._write_outcome(connection, case_id, meeting_id, stage, outcome)
             return next(
                 m for m in self._case_meetings(connection, case_id) if m.sequence == sequence
             )
@@ -407,25 +419,6 @@ class CaseStoreMixin(StoreBase):
             The verdict (满意 / 基本满意 / 不满意) and the decision rule that gave it.
         note : str, optional
         """
-        given = {
-            "positions": positions,
-            "agreement": agreement,
-            "parties": parties,
-            "terms": terms,
-            "verdict": verdict,
-            "rule": rule,
-        }
-        allowed = {
-            "hearing": {"positions"},
-            "coordination": {"agreement", "parties", "terms"},
-            "evaluation": {"verdict", "rule"},
-            "follow_up": {"verdict", "rule"},
-        }
-        if agreement is not None:
-            check_option("agreement", agreement, AGREEMENTS)
-        if parties is not None:
-            check_range("parties", parties, low=0)
-        clean_positions = _positions(positions) if positions is not None else None
         with self._tx(write=True) as connection:
             self._case_row(connection, case_id)
             linked = {m.meeting_id: m for m in self._case_meetings(connection, case_id)}
@@ -435,37 +428,77 @@ class CaseStoreMixin(StoreBase):
                     f"{did_you_mean(meeting_id, linked)}; link it first with "
                     "store.add_case_meeting(...) or `sanhui case add-meeting`."
                 )
-            stage = linked[meeting_id].stage
-            wrong = [k for k, v in given.items() if v is not None and k not in allowed[stage]]
-            if wrong:
-                raise ParameterError(
-                    f"`{wrong[0]}` does not apply to the {stage} stage (meeting `{meeting_id}` of "
-                    f"case `{case_id}`); a {stage} stage records "
-                    f"{', '.join(sorted(allowed[stage]))}."
-                )
-            values = {
-                "positions": clean_positions,
-                "agreement": agreement,
-                "parties": parties,
-                "terms": list(terms) if terms is not None else None,
-                "verdict": verdict,
-                "rule": rule,
-                "note": note,
-                "recorded_at": _now(),
-            }
-            where = sa.and_(
-                case_outcomes.c.case_id == case_id, case_outcomes.c.meeting_id == meeting_id
+            self._write_outcome(
+                connection,
+                case_id,
+                meeting_id,
+                linked[meeting_id].stage,
+                {
+                    "positions": positions,
+                    "agreement": agreement,
+                    "parties": parties,
+                    "terms": terms,
+                    "verdict": verdict,
+                    "rule": rule,
+                    "note": note,
+                },
             )
-            if connection.execute(sa.select(case_outcomes.c.case_id).where(where)).first():
-                connection.execute(sa.update(case_outcomes).where(where).values(**values))
-            else:
-                connection.execute(
-                    sa.insert(case_outcomes).values(
-                        case_id=case_id, meeting_id=meeting_id, **values
-                    )
-                )
             return next(
                 m for m in self._case_meetings(connection, case_id) if m.meeting_id == meeting_id
+            )
+
+    def _write_outcome(
+        self,
+        connection: Connection,
+        case_id: str,
+        meeting_id: str,
+        stage: str,
+        outcome: Mapping[str, Any],
+    ) -> None:
+        """Check an outcome against its stage and write it (in the caller's transaction)."""
+        allowed = {
+            "hearing": {"positions"},
+            "coordination": {"agreement", "parties", "terms"},
+            "evaluation": {"verdict", "rule"},
+            "follow_up": {"verdict", "rule"},
+        }
+        unknown = sorted(set(outcome) - {*OUTCOME_FIELDS, "note"})
+        if unknown:
+            raise ParameterError(
+                f"unknown outcome field `{unknown[0]}`; use {', '.join(OUTCOME_FIELDS)} or note."
+            )
+        wrong = [
+            k for k in OUTCOME_FIELDS if outcome.get(k) is not None and k not in allowed[stage]
+        ]
+        if wrong:
+            raise ParameterError(
+                f"`{wrong[0]}` does not apply to the {stage} stage (meeting `{meeting_id}` of "
+                f"case `{case_id}`); a {stage} stage records {', '.join(sorted(allowed[stage]))}."
+            )
+        if outcome.get("agreement") is not None:
+            check_option("agreement", outcome["agreement"], AGREEMENTS)
+        if outcome.get("parties") is not None:
+            check_range("parties", outcome["parties"], low=0)
+        positions = outcome.get("positions")
+        terms = outcome.get("terms")
+        values = {
+            "positions": _positions(positions) if positions is not None else None,
+            "agreement": outcome.get("agreement"),
+            "parties": outcome.get("parties"),
+            "terms": [str(term) for term in terms] if terms is not None else None,
+            "verdict": outcome.get("verdict"),
+            "rule": outcome.get("rule"),
+            "note": outcome.get("note"),
+            "recorded_at": _now(),
+        }
+        where = sa.and_(
+            case_outcomes.c.case_id == case_id, case_outcomes.c.meeting_id == meeting_id
+        )
+        if connection.execute(sa.select(case_outcomes.c.case_id).where(where)).first():
+            connection.execute(sa.update(case_outcomes).where(where).values(**values))
+        else:
+            connection.execute(
+                sa.insert(case_outcomes).values(case_id=case_id, meeting_id=meeting_id, **values)
             )
 
     def close_case(self, case_id: str, *, on: dt.date | str | None = None) -> Case:
