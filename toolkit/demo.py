@@ -4,7 +4,8 @@
 from :func:`toolkit.synth.make_demo` with a fixed seed, so every build is identical; the data are
 synthetic and say so.
 
-Besides the six past meetings of the bundle (closed, with their ballots and attendance), the demo has
+Besides the six past meetings of the bundle (closed, with their ballots and attendance) and six
+cases (议题) followed from hearing to follow-up evaluation (:mod:`toolkit.synth.cases`), the demo has
 one open evaluation meeting, :data:`LIVE_MEETING`, with an invited roster and no ballots yet: the one
 ``make run`` serves to the tablets.
 """
@@ -28,6 +29,7 @@ import pandas as pd
 from toolkit.instrument import check_answers, load_survey
 from toolkit.store import Store, Subject, Submission
 from toolkit.synth import DEMO_SEED, Demo, ballots_answers, make_demo
+from toolkit.synth.cases import load_cases, make_cases
 
 __all__ = [
     "LIVE_MEETING",
@@ -122,6 +124,8 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     _load_ballots(store, demo, surveys["evaluation"])
     for meeting_id in demo.meetings["meeting_id"]:
         store.close_meeting(meeting_id)
+    district = str(demo.city.communities["district"].iloc[0])
+    load_cases(store, make_cases(demo.city, seed=seed), labels=SUBJECT_LABELS, district=district)
     _live_meeting(store, demo)
     return True
 
