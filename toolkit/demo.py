@@ -125,7 +125,14 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     for meeting_id in demo.meetings["meeting_id"]:
         store.close_meeting(meeting_id)
     district = str(demo.city.communities["district"].iloc[0])
-    load_cases(store, make_cases(demo.city, seed=seed), labels=SUBJECT_LABELS, district=district)
+    residents = demo.city.residents.sort_values("participant_id").groupby("community_id")
+    load_cases(
+        store,
+        make_cases(demo.city, seed=seed),
+        labels=SUBJECT_LABELS,
+        district=district,
+        residents={str(k): [str(p) for p in v["participant_id"]] for k, v in residents},
+    )
     _live_meeting(store, demo)
     return True
 

@@ -430,19 +430,22 @@ def load_cases(
     *,
     labels: dict[str, tuple[str, str]],
     district: str | None = None,
+    residents: dict[str, list[str]] | None = None,
 ) -> None:
     """Put a :class:`CaseBundle` into a store whose instruments ``hearing``, ``coordination`` and
     ``evaluation`` are stored: meetings (closed, with venue), ballots, cases, outcomes and
     rectification items.
 
-    ``labels`` maps each subject id to its Chinese and English labels.
+    ``labels`` maps each subject id to its Chinese and English labels. ``residents`` (participant
+    ids per community, already in the store) gives each meeting a roster: ``members`` + 8 invited,
+    ``members`` checked in, taken in turn from the community's list.
     """
     from toolkit.instrument import check_answers
     from toolkit.store import Subject, Submission
 
     surveys = {kind: store.instrument(kind) for kind in ("hearing", "coordination", "evaluation")}
     by_meeting = bundle.ballots.groupby("meeting_id", sort=False)
-    for m in bundle.meetings.to_dict("records"):
+    for number, m in enumerate(bundle.meetings.to_dict("records")):
         subjects = [Subject(s, *labels.get(s, (s, s))) for s in m["subjects"]]
         store.create_meeting(
             m["meeting_id"],
@@ -459,6 +462,14 @@ def load_cases(
         )
         if m["venue"] != "community":
             store.set_meeting_venue(m["meeting_id"], m["venue"])
+        people = (residents or {}).get(m["community_id"], [])
+        if people:
+            start = (7 * number) % len(people)
+            turn = (people[start:] + people[:start])[: int(m["members"]) + 8]
+            store.invite(m["meeting_id"], turn)
+            arrived = dt.datetime.combine(m["date"], dt.time(19, 0), tzinfo=dt.UTC)
+            for pid in turn[: int(m["members"])]:
+                store.check_in(m["meeting_id"], pid, at=arrived)
         if m["meeting_id"] in by_meeting.groups:
             survey = surveys[m["kind"]]
             for row in by_meeting.get_group(m["meeting_id"]).to_dict("records"):
