@@ -309,7 +309,10 @@ def export(
 
 @app.command()
 def report(
-    meeting: Annotated[str, typer.Option(help="Evaluation meeting id, e.g. S01-C01-M02.")],
+    meeting: Annotated[
+        str | None, typer.Option(help="Meeting id (any kind), e.g. S01-C01-M02.")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="Case id, e.g. S01-C01-K1.")] = None,
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
     database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
     language: Annotated[str, typer.Option(help="Report language: zh or en.")] = "zh",
@@ -317,14 +320,25 @@ def report(
         bool, typer.Option(help="Also print a PDF beside the HTML (needs Chromium).")
     ] = False,
 ) -> None:
-    """Render the report of one evaluation meeting: self-contained HTML, no code, offline."""
-    from toolkit.errors import ToolkitError
-    from toolkit.report.meeting import render_meeting_report
+    """Render the report of one meeting or one case: self-contained HTML, no code, offline."""
+    from toolkit.errors import ParameterError, ToolkitError
 
     try:
-        result = render_meeting_report(
-            meeting, out=out, database_url=database_url(database), language=language, pdf=pdf
-        )
+        if (meeting is None) == (case is None):
+            raise ParameterError("give exactly one of --meeting ID or --case ID.")
+        options: dict[str, Any] = {
+            "out": out,
+            "database_url": database_url(database),
+            "language": language,
+        }
+        if case is not None:
+            from toolkit.report.case import render_case_report
+
+            result = render_case_report(case, pdf=pdf, **options)
+        else:
+            from toolkit.report.meeting import render_meeting_report
+
+            result = render_meeting_report(str(meeting), pdf=pdf, **options)
     except ToolkitError as error:
         raise _fail(error) from error
     written = [str(result["html"])] + ([str(result["pdf"])] if result["pdf"] else [])
