@@ -431,6 +431,7 @@ def load_cases(
     labels: dict[str, tuple[str, str]],
     district: str | None = None,
     residents: dict[str, list[str]] | None = None,
+    ballots: bool = True,
 ) -> None:
     """Put a :class:`CaseBundle` into a store whose instruments ``hearing``, ``coordination`` and
     ``evaluation`` are stored: meetings (closed, with venue), ballots, cases, outcomes and
@@ -438,7 +439,8 @@ def load_cases(
 
     ``labels`` maps each subject id to its Chinese and English labels. ``residents`` (participant
     ids per community, already in the store) gives each meeting a roster: ``members`` + 8 invited,
-    ``members`` checked in, taken in turn from the community's list.
+    ``members`` checked in, taken in turn from the community's list. ``ballots=False`` leaves
+    the ballots out (fast: cases, meetings, outcomes and rectification only).
     """
     from toolkit.instrument import check_answers
     from toolkit.store import Subject, Submission
@@ -470,7 +472,7 @@ def load_cases(
             arrived = dt.datetime.combine(m["date"], dt.time(19, 0), tzinfo=dt.UTC)
             for pid in turn[: int(m["members"])]:
                 store.check_in(m["meeting_id"], pid, at=arrived)
-        if m["meeting_id"] in by_meeting.groups:
+        if ballots and m["meeting_id"] in by_meeting.groups:
             survey = surveys[m["kind"]]
             for row in by_meeting.get_group(m["meeting_id"]).to_dict("records"):
                 complete = not check_answers(
