@@ -1,23 +1,44 @@
-"""The `sanhui case` and `sanhui rectify` commands: happy paths and located errors."""
+"""The `sanhui case` and `sanhui rectify` commands: happy paths and located errors, on SQLite and
+PostgreSQL (a fresh schema per test; required when ``CI=true``)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.store_support import make_survey, setup_meeting
+from tests.store_support import PG_URL, make_survey, need_postgres, setup_meeting
 from toolkit.cli import app
 from toolkit.store import Store
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    path = tmp_path / "cli-cases.db"
-    with Store.open(path) as store:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "cli-cases.db"
+        _fill(Store.open(path))
+        yield str(path)
+        return
+    need_postgres()
+    schema = f"sanhui_cli_{uuid.uuid4().hex[:12]}"
+    _fill(Store.open(PG_URL, schema=schema))
+    try:  # the command line reaches the schema through the URL's search_path
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
+
+
+def _fill(opened: Store) -> None:
+    with opened as store:
         survey = make_survey()
         store.add_instrument(survey)
         for meeting_id, kind, date in (
@@ -27,7 +48,6 @@ def db(tmp_path: Path) -> str:
             ("e2", "evaluation", "2026-10-01"),
         ):
             setup_meeting(store, meeting_id, kind=kind, date=date, survey=survey)
-    return str(path)
 
 
 def run(db: str, *args: str) -> object:

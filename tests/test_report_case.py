@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.store_support import PG_URL, need_postgres
 from toolkit.analysis import proportion_ci
 from toolkit.cli import app
 from toolkit.demo import demo_store
@@ -129,3 +130,41 @@ def test_evaluation_meetings_still_get_the_notebook_report(url: str, tmp_path: P
                                      "--database", url])  # fmt: skip
         assert result.exit_code == 0, result.output
         assert "满意" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.postgres
+def test_case_and_meeting_reports_on_postgresql(tmp_path: Path) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+
+    from toolkit.demo import SUBJECT_LABELS, SURVEYS_DIR
+    from toolkit.instrument import load_survey
+    from toolkit.store import Store
+    from toolkit.synth import make_city
+    from toolkit.synth.cases import load_cases, make_cases
+
+    need_postgres()
+    schema = f"sanhui_report_{uuid.uuid4().hex[:12]}"
+    city = make_city(seed=3, streets=1, communities_per_street=2, buildings_per_community=3,
+                     households_per_building=12)  # fmt: skip
+    bundle = make_cases(city, seed=3)
+    try:
+        with Store.open(PG_URL, schema=schema) as store:
+            for name in ("hearing", "coordination", "evaluation"):
+                store.add_instrument(load_survey(SURVEYS_DIR / f"{name}.yaml"))
+            load_cases(store, bundle, labels=SUBJECT_LABELS)
+            cases = store.cases()
+        full = str(cases.loc[cases["follow_up_date"].notna(), "case_id"].iloc[0])
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        for args in (["--case", full], ["--meeting", f"{full}-1"], ["--meeting", f"{full}-2"]):
+            out = tmp_path / f"{args[1]}.html"
+            result = runner.invoke(app, ["report", *args, "--out", str(out), "--database", url])
+            assert result.exit_code == 0, result.output
+        html = (tmp_path / f"{full}.html").read_text(encoding="utf-8")
+        assert "整改前后的变化" in html and "听证会" in html
+    finally:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()

@@ -311,7 +311,7 @@ class CaseStoreMixin(StoreBase):
                 title=r.title,
                 date=r.date,
                 venue=r.venue,
-                positions=r.positions,
+                positions=_ordered_positions(r.positions),
                 agreement=r.agreement,
                 parties=r.parties,
                 terms=tuple(r.terms or ()),
@@ -721,6 +721,22 @@ class CaseStoreMixin(StoreBase):
         frame = pd.DataFrame(rows, columns=columns)
         frame["parties"] = frame["parties"].astype("Float64").astype("Int64")
         return frame
+
+
+#: The hearing form's positions, in the order they are shown (JSONB does not keep key order).
+POSITION_ORDER = ("support", "conditional", "oppose", "dont_know")
+
+
+def _ordered_positions(
+    positions: Mapping[str, Mapping[str, int]] | None,
+) -> dict[str, dict[str, int]] | None:
+    if positions is None:
+        return None
+    rank = {p: i for i, p in enumerate(POSITION_ORDER)}
+    return {
+        option: dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
+        for option, counts in sorted(positions.items())
+    }
 
 
 def _stages_for(kind: str) -> str:
