@@ -20,8 +20,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,125 +29,38 @@ from sqlalchemy.engine import Connection
 from toolkit._checks import check_option, check_range, did_you_mean
 from toolkit.errors import ConflictError, ParameterError, StoreError
 from toolkit.store import schema as t
+from toolkit.store.case_records import (
+    OUTCOME_FIELDS,
+    STAGE_KIND,
+    Case,
+    CaseMeeting,
+    RectificationItem,
+    _date,
+    _item_record,
+    _now,
+    _ordered_positions,
+    _positions,
+    _stages_for,
+    _text,
+)
 from toolkit.store.cases_schema import (
     AGREEMENTS,
     CASE_STAGES,
-    RECTIFICATION_SOURCES,
-    RECTIFICATION_STATUSES,
     VENUES,
     case_meetings,
     case_outcomes,
     cases,
     rectification_items,
 )
-from toolkit.store.core import StoreBase
+from toolkit.store.rectification import RectificationMixin
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Case", "CaseMeeting", "CaseStoreMixin", "RectificationItem"]
 
-#: The meeting kind each stage needs.
-STAGE_KIND = {
-    "hearing": "hearing",
-    "coordination": "coordination",
-    "evaluation": "evaluation",
-    "follow_up": "evaluation",
-}
-#: What a stage's outcome may hold (see :meth:`CaseStoreMixin.record_outcome`).
-OUTCOME_FIELDS = ("positions", "agreement", "parties", "terms", "verdict", "rule")
-#: The case stage names in order (``opened`` before any meeting, ``closed`` at the end).
-STAGE_ORDER = ("opened", "hearing", "coordination", "evaluation", "rectification", "closed")
 
-
-@dataclass(frozen=True)
-class CaseMeeting:
-    """One meeting of a case, in order, with what the stage produced."""
-
-    meeting_id: str
-    sequence: int
-    stage: str
-    kind: str
-    title: str
-    date: dt.date | None
-    venue: str
-    positions: Mapping[str, Mapping[str, int]] | None = None
-    agreement: str | None = None
-    parties: int | None = None
-    terms: tuple[str, ...] = ()
-    verdict: str | None = None
-    rule: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class RectificationItem:
-    """One rectification (整改) item of a case."""
-
-    item_id: int
-    case_id: str
-    item: str
-    subject: str
-    source: str
-    source_ref: str | None
-    source_meeting_id: str | None
-    due_date: dt.date | None
-    status: str
-    evidence: str | None
-    followup_meeting_id: str | None
-
-
-@dataclass(frozen=True)
-class Case:
-    """A case (议题) with its meetings in order and its rectification items."""
-
-    case_id: str
-    title: str
-    kind: str
-    street: str | None
-    community: str | None
-    building: str | None
-    opened_on: dt.date | None
-    closed_on: dt.date | None
-    note: str | None
-    meetings: tuple[CaseMeeting, ...] = ()
-    items: tuple[RectificationItem, ...] = ()
-
-    @property
-    def stage(self) -> str:
-        """How far the case got: ``opened``, ``hearing``, ``coordination``, ``evaluation``,
-        ``rectification`` (evaluated, with items) or ``closed``."""
-        if self.closed_on is not None:
-            return "closed"
-        stages = {m.stage for m in self.meetings}
-        if stages & {"evaluation", "follow_up"}:
-            return "rectification" if self.items else "evaluation"
-        for stage in ("coordination", "hearing"):
-            if stage in stages:
-                return stage
-        return "opened"
-
-
-def _date(value: dt.date | str | None, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ParameterError(f"`{name}` must be a date like 2026-03-01; got {value!r}.") from None
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _text(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ParameterError(f"`{name}` must be a non-empty text; got {value!r}.")
-    return value.strip()
-
-
-class CaseStoreMixin(StoreBase):
+class CaseStoreMixin(RectificationMixin):
     """Cases, their meetings in order, stage outcomes and rectification items (part of ``Store``)."""
 
     # --- venue ------------------------------------------------------------------------------------
@@ -569,138 +481,6 @@ class CaseStoreMixin(StoreBase):
             frame[column] = frame[column].astype("Float64").astype("Int64")
         return frame
 
-    # --- rectification ----------------------------------------------------------------------------
-
-    def add_rectification(
-        self,
-        case_id: str,
-        *,
-        item: str,
-        subject: str,
-        source: str,
-        source_ref: str | None = None,
-        source_meeting_id: str | None = None,
-        due_date: dt.date | str | None = None,
-        status: str = "open",
-        evidence: str | None = None,
-    ) -> RectificationItem:
-        """Add a rectification (整改) item to a case.
-
-        Parameters
-        ----------
-        item : str
-            What is to be put right (e.g. ``"电梯噪音整改"``).
-        subject : str
-            Who is responsible (a subject id such as ``wuye``, or a name of a unit).
-        source : {"low_rating", "comment"}
-            A badly rated ballot item, or a comment.
-        source_ref : str, optional
-            The rated item (``wuye__efficiency``) or the comment's gist.
-        source_meeting_id : str, optional
-            The evaluation meeting that produced it (must be linked to the case).
-        due_date : date or ISO text, optional
-        status : {"open", "in_progress", "done", "not_accepted"}
-        evidence : str, optional
-            What shows it was done (photos filed, a notice posted, ...).
-        """
-        check_option("source", source, RECTIFICATION_SOURCES)
-        check_option("status", status, RECTIFICATION_STATUSES)
-        now = _now()
-        values = {
-            "case_id": case_id,
-            "item": _text("item", item),
-            "subject": _text("subject", subject),
-            "source": source,
-            "source_ref": source_ref,
-            "source_meeting_id": source_meeting_id,
-            "due_date": _date(due_date, "due_date"),
-            "status": status,
-            "evidence": evidence,
-            "followup_meeting_id": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        with self._tx(write=True) as connection:
-            self._case_row(connection, case_id)
-            if source_meeting_id is not None:
-                self._linked(connection, case_id, source_meeting_id, "source_meeting_id")
-            result = connection.execute(
-                sa.insert(rectification_items)
-                .values(**values)
-                .returning(rectification_items.c.item_id)
-            )
-            item_id = int(result.scalar_one())
-            return self._item(connection, item_id)
-
-    def _linked(self, connection: Connection, case_id: str, meeting_id: str, name: str) -> None:
-        self._meeting(connection, meeting_id)
-        linked = [m.meeting_id for m in self._case_meetings(connection, case_id)]
-        if meeting_id not in linked:
-            raise StoreError(
-                f"`{name}`: meeting `{meeting_id}` is not linked to case `{case_id}`; link it "
-                "first with store.add_case_meeting(...) or `sanhui case add-meeting`."
-            )
-
-    def _item(self, connection: Connection, item_id: int) -> RectificationItem:
-        row = connection.execute(
-            sa.select(rectification_items).where(rectification_items.c.item_id == item_id)
-        ).first()
-        if row is None:
-            raise StoreError(
-                f"no rectification item {item_id} in the store; list them with "
-                "store.rectification_items() or `sanhui rectify list`."
-            )
-        return _item_record(row)
-
-    def update_rectification(
-        self,
-        item_id: int,
-        *,
-        status: str | None = None,
-        evidence: str | None = None,
-        due_date: dt.date | str | None = None,
-        followup_meeting_id: str | None = None,
-    ) -> RectificationItem:
-        """Change a rectification item's status, evidence, due date, or the follow-up evaluation
-        meeting that checked it (which must be linked to the item's case)."""
-        values: dict[str, Any] = {}
-        if status is not None:
-            values["status"] = check_option("status", status, RECTIFICATION_STATUSES)
-        if evidence is not None:
-            values["evidence"] = evidence
-        if due_date is not None:
-            values["due_date"] = _date(due_date, "due_date")
-        with self._tx(write=True) as connection:
-            current = self._item(connection, item_id)
-            if followup_meeting_id is not None:
-                self._linked(
-                    connection, current.case_id, followup_meeting_id, "followup_meeting_id"
-                )
-                values["followup_meeting_id"] = followup_meeting_id
-            if values:
-                values["updated_at"] = _now()
-                connection.execute(
-                    sa.update(rectification_items)
-                    .where(rectification_items.c.item_id == item_id)
-                    .values(**values)
-                )
-            return self._item(connection, item_id)
-
-    def rectification_items(self, case_id: str | Iterable[str] | None = None) -> pd.DataFrame:
-        """Rectification items (of one case, several, or all), one row each, in order of entry."""
-        import pandas as pd
-
-        query = sa.select(rectification_items).order_by(rectification_items.c.item_id)
-        if case_id is not None:
-            ids = [case_id] if isinstance(case_id, str) else list(case_id)
-            query = query.where(rectification_items.c.case_id.in_(ids))
-        with self._tx(write=False) as connection:
-            result = connection.execute(query)
-            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-        for column in ("created_at", "updated_at"):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
-        return frame
-
     def case_meetings(self, case_id: str | None = None) -> pd.DataFrame:
         """The meetings of every case (or one), one row per link, with date, venue and outcome."""
         import pandas as pd
@@ -721,58 +501,3 @@ class CaseStoreMixin(StoreBase):
         frame = pd.DataFrame(rows, columns=columns)
         frame["parties"] = frame["parties"].astype("Float64").astype("Int64")
         return frame
-
-
-#: The hearing form's positions, in the order they are shown (JSONB does not keep key order).
-POSITION_ORDER = ("support", "conditional", "oppose", "dont_know")
-
-
-def _ordered_positions(
-    positions: Mapping[str, Mapping[str, int]] | None,
-) -> dict[str, dict[str, int]] | None:
-    if positions is None:
-        return None
-    rank = {p: i for i, p in enumerate(POSITION_ORDER)}
-    return {
-        option: dict(sorted(counts.items(), key=lambda kv: (rank.get(kv[0], 99), kv[0])))
-        for option, counts in sorted(positions.items())
-    }
-
-
-def _stages_for(kind: str) -> str:
-    return " or ".join(repr(s) for s, k in STAGE_KIND.items() if k == kind)
-
-
-def _positions(positions: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
-    clean: dict[str, dict[str, int]] = {}
-    for option, counts in positions.items():
-        if not isinstance(counts, Mapping):
-            raise ParameterError(
-                f"`positions[{option!r}]` must map each position to a count, e.g. "
-                f"{{'support': 20, 'oppose': 9}}; got {counts!r}."
-            )
-        clean[str(option)] = {}
-        for position, count in counts.items():
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise ParameterError(
-                    f"`positions[{option!r}][{position!r}]` must be a whole count >= 0; "
-                    f"got {count!r}."
-                )
-            clean[str(option)][str(position)] = int(count)
-    return clean
-
-
-def _item_record(row: Any) -> RectificationItem:
-    return RectificationItem(
-        item_id=int(row.item_id),
-        case_id=row.case_id,
-        item=row.item,
-        subject=row.subject,
-        source=row.source,
-        source_ref=row.source_ref,
-        source_meeting_id=row.source_meeting_id,
-        due_date=row.due_date,
-        status=row.status,
-        evidence=row.evidence,
-        followup_meeting_id=row.followup_meeting_id,
-    )
