@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from tests.store_support import PG_URL, make_survey, need_postgres, setup_meeting
+from tests.store_support import PG_URL, make_survey, require_postgres, setup_meeting
 from toolkit.cli import app
 from toolkit.store import Store
 
@@ -25,7 +25,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _fill(Store.open(path))
         yield str(path)
         return
-    need_postgres()
+    require_postgres()
     schema = f"sanhui_cli_{uuid.uuid4().hex[:12]}"
     _fill(Store.open(PG_URL, schema=schema))
     try:  # the command line reaches the schema through the URL's search_path

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.store_support import PG_URL, need_postgres
+from tests.store_support import PG_URL, require_postgres
 from toolkit.analysis import proportion_ci
 from toolkit.cli import app
 from toolkit.demo import demo_store
@@ -144,7 +144,7 @@ def test_case_and_meeting_reports_on_postgresql(tmp_path: Path) -> None:
     from toolkit.synth import make_city
     from toolkit.synth.cases import load_cases, make_cases
 
-    need_postgres()
+    require_postgres()
     schema = f"sanhui_report_{uuid.uuid4().hex[:12]}"
     city = make_city(seed=3, streets=1, communities_per_street=2, buildings_per_community=3,
                      households_per_building=12)  # fmt: skip

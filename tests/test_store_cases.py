@@ -6,7 +6,6 @@ of skipping when ``CI`` is set.
 
 from __future__ import annotations
 
-import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -15,16 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.store_support import PG_URL, make_survey, need_postgres, setup_meeting
+from tests.store_support import PG_URL, make_survey, require_postgres, setup_meeting
 from toolkit.errors import ConflictError, ParameterError, StoreError
 from toolkit.store import Store
 from toolkit.store.store import create_engine, upgrade_schema
-
-
-def _need_postgres() -> None:
-    if os.environ.get("CI") and os.environ.get("CI") != "true":
-        os.environ["CI"] = "true"  # any CI value requires PostgreSQL
-    need_postgres()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -33,7 +26,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         with Store.open(tmp_path / "cases.db") as opened:
             yield opened
         return
-    _need_postgres()
+    require_postgres()
     schema = f"sanhui_cases_{uuid.uuid4().hex[:12]}"
     opened = Store.open(PG_URL, schema=schema)
     try:
