@@ -151,8 +151,8 @@ def test_case_and_meeting_reports_on_postgresql(tmp_path: Path) -> None:
     bundle = make_cases(city, seed=3)
     try:
         with Store.open(PG_URL, schema=schema) as store:
-            for name in ("hearing", "coordination", "evaluation"):
-                store.add_instrument(load_survey(SURVEYS_DIR / f"{name}.yaml"))
+            for path in [*SURVEYS_DIR.glob("*.yaml"), *SURVEYS_DIR.glob("park/*.yaml")]:
+                store.add_instrument(load_survey(path))
             load_cases(store, bundle, labels=SUBJECT_LABELS)
             cases = store.cases()
         full = str(cases.loc[cases["follow_up_date"].notna(), "case_id"].iloc[0])

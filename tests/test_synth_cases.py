@@ -86,8 +86,8 @@ def test_load_cases_into_a_store(tmp_path) -> None:  # type: ignore[no-untyped-d
                      households_per_building=12)  # fmt: skip
     small = make_cases(city, seed=4)
     with Store.open(tmp_path / "cases.db") as store:
-        for name in ("hearing", "coordination", "evaluation"):
-            store.add_instrument(load_survey(SURVEYS_DIR / f"{name}.yaml"))
+        for path in [*SURVEYS_DIR.glob("*.yaml"), *SURVEYS_DIR.glob("park/*.yaml")]:
+            store.add_instrument(load_survey(path))
         load_cases(store, small, labels=SUBJECT_LABELS)
         cases = store.cases().set_index("case_id")
         assert sorted(cases.index) == sorted(small.cases["case_id"])

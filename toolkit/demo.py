@@ -51,6 +51,7 @@ SUBJECT_LABELS = {
     "wuye": ("物业公司", "Property company"),
     "yeweihui": ("业委会", "Owners' committee"),
     "contractor": ("施工单位", "Contractor"),
+    "park_mgmt": ("园区管理方", "Park management"),
 }
 
 _INSTRUMENT = {"hearing": "hearing", "coordination": "coordination", "evaluation": "evaluation"}
@@ -94,7 +95,8 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     if len(existing) and LIVE_MEETING in set(existing["meeting_id"]):
         return False
     demo = make_demo(seed=seed)
-    surveys = {path.stem: load_survey(path) for path in sorted(SURVEYS_DIR.glob("*.yaml"))}
+    paths = [*sorted(SURVEYS_DIR.glob("*.yaml")), *sorted(SURVEYS_DIR.glob("park/*.yaml"))]
+    surveys = {path.stem: load_survey(path) for path in paths}
     for survey in surveys.values():
         store.add_instrument(survey)
     store.add_participants(_participants(demo))
@@ -193,6 +195,7 @@ def _code_digest() -> str:
         *sorted((root / "store").rglob("*.py")),
         root / "demo.py",
         *sorted(SURVEYS_DIR.glob("*.yaml")),
+        *sorted(SURVEYS_DIR.glob("park/*.yaml")),
     ]
     digest = hashlib.sha256()
     for source in sources:

@@ -9,7 +9,9 @@ realistic gaps between the stages:
   one that is never completed);
 - for agreed issues, an **evaluation** 3–6 months later whose badly rated items become
   **rectification** items (整改), then a **follow-up evaluation** where rectified items improve;
-- each meeting is held in a community, in an office park or online (云听证, 云协商).
+- each meeting is held in a community, in an office park (with the park instruments of
+  ``surveys/park``: enterprises, office workers, the park management and the property company) or
+  online (云听证, 云协商).
 
 Everything is drawn from one seed; ballots are answer dictionaries of the instruments in
 ``surveys/`` (hearing, coordination, evaluation), so they can be submitted to a store.
@@ -57,6 +59,19 @@ P_SUPPORT_ELEVATOR = {"1-3": 0.22, "4-6": 0.55, "7+": 0.85}
 #: Where the cases are held, in turn, so every bundle has some of each.
 VENUE_CYCLE = ("community", "online", "community", "park")
 ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity", "results")
+#: Items of the park evaluation ballot (surveys/park/park_evaluation.yaml), and its subjects.
+PARK_ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "results")
+PARK_SUBJECTS = ("park_mgmt", "wuye")
+PARK_CONCERNS = ("commute", "parking", "canteen", "fees", "safety", "environment", "services")
+#: The instrument of each stage, in a community (or online) and in a park.
+INSTRUMENTS = {
+    False: {"hearing": "hearing", "coordination": "coordination", "evaluation": "evaluation"},
+    True: {
+        "hearing": "park_consultation",
+        "coordination": "park_negotiation",
+        "evaluation": "park_evaluation",
+    },
+}
 ELEVATOR_ITEMS = ("build_quality", "schedule", "noise_dust", "daylight", "cost_sharing")
 #: The evaluation form's rectification codes that fit each rated item.
 ITEM_ISSUE = {
@@ -125,7 +140,7 @@ def _uuid(rng: np.random.Generator) -> str:
 
 
 def _hearing_ballots(
-    rng: np.random.Generator, kind: str, building_floors: np.ndarray, n: int
+    rng: np.random.Generator, kind: str, building_floors: np.ndarray, n: int, park: bool = False
 ) -> list[dict[str, Any]]:
     ballots = []
     for _ in range(n):
@@ -148,12 +163,20 @@ def _hearing_ballots(
         concerns = [
             c for c in CONCERNS_LOW if rng.random() < (0.55 if low and kind == "elevator" else 0.15)
         ] + [c for c in CONCERNS_HIGH if rng.random() < (0.45 if band == "7+" else 0.2)]
+        role = "affected_resident" if direct else str(rng.choice(["building_head", "other"]))
+        if park:  # enterprises and office workers; their concerns are the park's
+            concerns = [c for c in PARK_CONCERNS if rng.random() < 0.25]
+            role = str(
+                rng.choice(["enterprise_rep", "white_collar"])
+                if direct
+                else rng.choice(["park_management", "property_mgmt", "other"])
+            )
         answers: dict[str, Any] = {
             "option_1": first,
             "option_2": second,
             "concerns": concerns or ["none"],
             "affected": "directly" if direct else str(rng.choice(["indirectly", "not_affected"])),
-            "role": "affected_resident" if direct else str(rng.choice(["building_head", "other"])),
+            "role": role,
         }
         if direct:
             answers["floor_band"] = band
@@ -176,14 +199,17 @@ def _evaluation_ballots(
     subjects: tuple[str, ...],
     weak: dict[str, float],
     n: int,
+    park: bool = False,
 ) -> list[dict[str, Any]]:
     ballots = []
     for _ in range(n):
         mood = rng.normal(0, 0.08)
-        answers: dict[str, Any] = {"project_elevator": "yes" if kind == "elevator" else "no"}
+        answers: dict[str, Any] = {}
+        if not park:  # the park ballot has no elevator page
+            answers["project_elevator"] = "yes" if kind == "elevator" else "no"
         issues: set[str] = set()
         for subject in subjects:
-            for item in ITEMS:
+            for item in PARK_ITEMS if park else ITEMS:
                 good = float(np.clip(0.88 + mood - weak.get(f"{subject}__{item}", 0.0), 0.05, 0.99))
                 value = "dont_know" if rng.random() < 0.04 else _level(rng, good)
                 answers[f"{subject}__{item}"] = value
@@ -302,6 +328,9 @@ def make_cases(
                         "sequence": sequence,
                         "stage": stage,
                         "kind": "evaluation" if stage == "follow_up" else stage,
+                        "instrument": INSTRUMENTS[venue == "park"][
+                            "evaluation" if stage == "follow_up" else stage
+                        ],
                         "date": when,
                         "title": f"{title}{label}",
                         "venue": where,
@@ -315,7 +344,7 @@ def make_cases(
 
             # 1. hearing
             n = int(rng.integers(30, 46))
-            hearing = _hearing_ballots(rng, kind, floors, n)
+            hearing = _hearing_ballots(rng, kind, floors, n, park=venue == "park")
             mid = meeting("hearing", day, "听证会", n)
             positions: dict[str, dict[str, int]] = {}
             for option in ("option_1", "option_2"):
@@ -360,14 +389,15 @@ def make_cases(
             day = day + dt.timedelta(days=int(rng.integers(90, 180)))
             if day > last_day:
                 continue
-            subjects = KINDS[kind][1]
-            weak_keys = [f"{s}__{i}" for s in subjects for i in ITEMS]
+            park = venue == "park"
+            subjects = PARK_SUBJECTS if park else KINDS[kind][1]
+            weak_keys = [f"{s}__{i}" for s in subjects for i in (PARK_ITEMS if park else ITEMS)]
             chosen = rng.choice(len(weak_keys), size=2, replace=False)
             weak = {weak_keys[int(i)]: float(rng.uniform(0.3, 0.5)) for i in chosen}
             if kind == "elevator":
                 weak["noise_dust"] = 0.35
             n = int(rng.integers(30, 43))
-            evaluation = _evaluation_ballots(rng, kind, subjects, weak, n)
+            evaluation = _evaluation_ballots(rng, kind, subjects, weak, n, park=park)
             mid = meeting("evaluation", day, "评议会", n, subjects=subjects)
             ballots += [{"meeting_id": mid, "answers": b} for b in evaluation]
             outcomes.append(
@@ -398,7 +428,7 @@ def make_cases(
             for key, status in zip(low, statuses, strict=True):
                 after[key] = weak.get(key, 0.0) * (0.2 if status == "done" else 0.9)
             n = int(rng.integers(30, 43))
-            second = _evaluation_ballots(rng, kind, subjects, after, n)
+            second = _evaluation_ballots(rng, kind, subjects, after, n, park=park)
             fid = meeting("follow_up", follow, "整改回头看评议会", n, subjects=subjects)
             ballots += [{"meeting_id": fid, "answers": b} for b in second]
             outcomes.append(
@@ -433,9 +463,9 @@ def load_cases(
     residents: dict[str, list[str]] | None = None,
     ballots: bool = True,
 ) -> None:
-    """Put a :class:`CaseBundle` into a store whose instruments ``hearing``, ``coordination`` and
-    ``evaluation`` are stored: meetings (closed, with venue), ballots, cases, outcomes and
-    rectification items.
+    """Put a :class:`CaseBundle` into a store whose instruments (``hearing``, ``coordination``,
+    ``evaluation`` and, for park meetings, the ``surveys/park`` set) are stored: meetings (closed,
+    with venue), ballots, cases, outcomes and rectification items.
 
     ``labels`` maps each subject id to its Chinese and English labels. ``residents`` (participant
     ids per community, already in the store) gives each meeting a roster: ``members`` + 8 invited,
@@ -445,7 +475,7 @@ def load_cases(
     from toolkit.instrument import check_answers
     from toolkit.store import Subject, Submission
 
-    surveys = {kind: store.instrument(kind) for kind in ("hearing", "coordination", "evaluation")}
+    surveys = {name: store.instrument(name) for name in set(bundle.meetings["instrument"])}
     by_meeting = bundle.ballots.groupby("meeting_id", sort=False)
     for number, m in enumerate(bundle.meetings.to_dict("records")):
         subjects = [Subject(s, *labels.get(s, (s, s))) for s in m["subjects"]]
@@ -453,7 +483,7 @@ def load_cases(
             m["meeting_id"],
             kind=m["kind"],
             title=m["title"],
-            instrument=m["kind"],
+            instrument=m["instrument"],
             subjects=subjects,
             community=m["community_id"],
             street=m["street_id"],
@@ -473,7 +503,7 @@ def load_cases(
             for pid in turn[: int(m["members"])]:
                 store.check_in(m["meeting_id"], pid, at=arrived)
         if ballots and m["meeting_id"] in by_meeting.groups:
-            survey = surveys[m["kind"]]
+            survey = surveys[m["instrument"]]
             for row in by_meeting.get_group(m["meeting_id"]).to_dict("records"):
                 complete = not check_answers(
                     survey, row["answers"], subjects=tuple(s.id for s in subjects)
