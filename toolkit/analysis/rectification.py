@@ -27,6 +27,7 @@ from scipy import stats
 from toolkit._checks import check_columns, check_option, check_range
 from toolkit.analysis.proportions import proportion_ci
 from toolkit.analysis.satisfaction import satisfaction_rates
+from toolkit.analysis.trends import newcombe_difference
 from toolkit.errors import DataError
 
 __all__ = ["rate_difference", "rectified_vs_others", "satisfaction_change"]
@@ -58,7 +59,8 @@ def rate_difference(
 
     Notes
     -----
-    Newcombe's hybrid score interval (method 10 of Newcombe 1998): with Wilson score limits
+    Newcombe's hybrid score interval (method 10 of Newcombe 1998, computed by
+    :func:`~toolkit.analysis.newcombe_difference`): with Wilson score limits
     :math:`(l_1, u_1)` for :math:`\hat p_1` (before) and :math:`(l_2, u_2)` for :math:`\hat p_2`
     (after), :math:`\hat\delta = \hat p_2 - \hat p_1` and
 
@@ -80,11 +82,13 @@ def rate_difference(
     check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
     before = proportion_ci(count_before, n_before, confidence=confidence)
     after = proportion_ci(count_after, n_after, confidence=confidence)
-    p1, l1, u1 = (before[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
-    p2, l2, u2 = (after[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
+    p1 = before["estimate"].to_numpy(float)
+    p2 = after["estimate"].to_numpy(float)
     delta = p2 - p1
-    low = delta - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
-    high = delta + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    interval = newcombe_difference(
+        count_after, n_after, count_before, n_before, confidence=confidence
+    )
+    low, high = interval["ci_low"].to_numpy(float), interval["ci_high"].to_numpy(float)
     x1, n1 = before["count"].to_numpy(float), before["n"].to_numpy(float)
     x2, n2 = after["count"].to_numpy(float), after["n"].to_numpy(float)
     pooled = (x1 + x2) / (n1 + n2)
