@@ -25,7 +25,6 @@ from toolkit.analysis.coordination import (
 )
 from toolkit.analysis.design import SurveyDesign
 from toolkit.analysis.drivers import driver_analysis
-from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.hearing import (
     concern_cooccurrence,
     concern_frequency,
@@ -37,6 +36,7 @@ from toolkit.analysis.hearing import (
     tastle_wierman_consensus,
     van_der_eijk_agreement,
 )
+from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.analysis.ordinal import (
