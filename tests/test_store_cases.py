@@ -7,7 +7,6 @@ of skipping when ``CI`` is set.
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,9 +109,7 @@ def test_venue_defaults_to_community_and_is_checked(store: Store) -> None:
     _three_meetings(store)
     assert store.meeting_venue("h1") == "community"
     store.set_meeting_venue("h1", "online")
-    with warnings.catch_warnings():  # store.meetings() has a pandas FutureWarning of its own
-        warnings.simplefilter("ignore", FutureWarning)
-        assert store.meetings().set_index("meeting_id").loc["h1", "venue"] == "online"
+    assert store.meetings().set_index("meeting_id").loc["h1", "venue"] == "online"
     with pytest.raises(ParameterError, match="`venue` must be one of"):
         store.set_meeting_venue("h1", "cafe")
     assert store.meeting_venue("h1") == "online"
