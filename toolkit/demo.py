@@ -29,7 +29,7 @@ import pandas as pd
 from toolkit.instrument import check_answers, load_survey
 from toolkit.store import Store, Subject, Submission
 from toolkit.synth import DEMO_SEED, Demo, ballots_answers, make_demo
-from toolkit.synth.cases import load_cases, make_cases
+from toolkit.synth.cases import case_attendance, load_cases, make_cases
 
 __all__ = [
     "LIVE_MEETING",
@@ -127,13 +127,13 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     for meeting_id in demo.meetings["meeting_id"]:
         store.close_meeting(meeting_id)
     district = str(demo.city.communities["district"].iloc[0])
-    residents = demo.city.residents.sort_values("participant_id").groupby("community_id")
+    bundle = make_cases(demo.city, seed=seed)
     load_cases(
         store,
-        make_cases(demo.city, seed=seed),
+        bundle,
         labels=SUBJECT_LABELS,
         district=district,
-        residents={str(k): [str(p) for p in v["participant_id"]] for k, v in residents},
+        attendance=case_attendance(demo.city, bundle, seed=seed),
     )
     _live_meeting(store, demo)
     return True

@@ -43,7 +43,7 @@ from toolkit.synth.population import City
 if TYPE_CHECKING:
     from toolkit.store import Store
 
-__all__ = ["CaseBundle", "load_cases", "make_cases"]
+__all__ = ["CaseBundle", "case_attendance", "load_cases", "make_cases"]
 
 #: Kinds of issue, their title and the subjects rated at the evaluation.
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -454,22 +454,41 @@ def make_cases(
     )
 
 
+def case_attendance(city: City, bundle: CaseBundle, *, seed: int = 17) -> pd.DataFrame:
+    """Who was invited to each case meeting and who came, drawn by
+    :func:`~toolkit.synth.make_attendance` (turnout rising with age, party members more often,
+    the same people coming back along one case).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`~toolkit.synth.make_attendance`: one row per invited person and meeting.
+    """
+    from toolkit.synth.meetings import make_attendance
+
+    issues = bundle.cases[["case_id", "kind", "building_id"]].rename(columns={"kind": "issue"})
+    meetings = bundle.meetings.merge(issues, on="case_id").rename(columns={"case_id": "issue_id"})
+    meetings["date"] = pd.to_datetime(meetings["date"]).astype("datetime64[ns]")
+    return make_attendance(city, meetings, seed=seed)
+
+
 def load_cases(
     store: Store,
     bundle: CaseBundle,
     *,
     labels: dict[str, tuple[str, str]],
     district: str | None = None,
-    residents: dict[str, list[str]] | None = None,
+    attendance: pd.DataFrame | None = None,
     ballots: bool = True,
 ) -> None:
     """Put a :class:`CaseBundle` into a store whose instruments (``hearing``, ``coordination``,
     ``evaluation`` and, for park meetings, the ``surveys/park`` set) are stored: meetings (closed,
     with venue), ballots, cases, outcomes and rectification items.
 
-    ``labels`` maps each subject id to its Chinese and English labels. ``residents`` (participant
-    ids per community, already in the store) gives each meeting a roster: ``members`` + 8 invited,
-    ``members`` checked in, taken in turn from the community's list. ``ballots=False`` leaves
+    ``labels`` maps each subject id to its Chinese and English labels. ``attendance`` (from
+    :func:`case_attendance`; its people already in the store) gives each meeting its invited roster
+    and who checked in (then each meeting keeps at most one ballot per person present).
+    ``ballots=False`` leaves
     the ballots out (fast: cases, meetings, outcomes and rectification only).
     """
     from toolkit.instrument import check_answers
@@ -477,8 +496,18 @@ def load_cases(
 
     surveys = {name: store.instrument(name) for name in set(bundle.meetings["instrument"])}
     by_meeting = bundle.ballots.groupby("meeting_id", sort=False)
-    for number, m in enumerate(bundle.meetings.to_dict("records")):
+    rosters = (
+        attendance
+        if attendance is not None
+        else pd.DataFrame(columns=["meeting_id", "participant_id", "attended"])
+    ).groupby("meeting_id", sort=False)
+    for m in bundle.meetings.to_dict("records"):
         subjects = [Subject(s, *labels.get(s, (s, s))) for s in m["subjects"]]
+        came = (
+            int(rosters.get_group(m["meeting_id"])["attended"].sum())
+            if attendance is not None and m["meeting_id"] in rosters.groups
+            else None
+        )
         store.create_meeting(
             m["meeting_id"],
             kind=m["kind"],
@@ -489,22 +518,23 @@ def load_cases(
             street=m["street_id"],
             district=district,
             date=m["date"],
-            ballots_issued=int(m["members"]),
+            ballots_issued=int(m["members"]) if came is None else came,
             members=int(m["members"]),
         )
         if m["venue"] != "community":
             store.set_meeting_venue(m["meeting_id"], m["venue"])
-        people = (residents or {}).get(m["community_id"], [])
-        if people:
-            start = (7 * number) % len(people)
-            turn = (people[start:] + people[:start])[: int(m["members"]) + 8]
-            store.invite(m["meeting_id"], turn)
+        if attendance is not None and m["meeting_id"] in rosters.groups:
+            roster = rosters.get_group(m["meeting_id"])
+            store.invite(m["meeting_id"], [str(p) for p in roster["participant_id"]])
             arrived = dt.datetime.combine(m["date"], dt.time(19, 0), tzinfo=dt.UTC)
-            for pid in turn[: int(m["members"])]:
-                store.check_in(m["meeting_id"], pid, at=arrived)
+            for pid in roster.loc[roster["attended"], "participant_id"]:
+                store.check_in(m["meeting_id"], str(pid), at=arrived)
         if ballots and m["meeting_id"] in by_meeting.groups:
             survey = surveys[m["instrument"]]
-            for row in by_meeting.get_group(m["meeting_id"]).to_dict("records"):
+            drawn = by_meeting.get_group(m["meeting_id"])
+            if came is not None:  # one ballot per person present, at most
+                drawn = drawn.head(came)
+            for row in drawn.to_dict("records"):
                 complete = not check_answers(
                     survey, row["answers"], subjects=tuple(s.id for s in subjects)
                 )
