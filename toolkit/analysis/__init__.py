@@ -28,7 +28,6 @@ from toolkit.analysis.drivers import driver_analysis
 from toolkit.analysis.hearing import (
     concern_cooccurrence,
     concern_frequency,
-    consent_gap,
     position_association,
     position_consensus,
     position_crosstab,
@@ -36,6 +35,7 @@ from toolkit.analysis.hearing import (
     tastle_wierman_consensus,
     van_der_eijk_agreement,
 )
+from toolkit.analysis.hearing_consent import consent_gap
 from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
