@@ -200,3 +200,11 @@ def count(store: Store, table: sa.Table, *where: Any) -> int:
         query = query.where(*where)
     with store.engine.connect() as connection:
         return int(connection.execute(query).scalar_one())
+
+
+def require_postgres() -> None:
+    """As :func:`need_postgres`, but any non-empty ``CI`` value (not only ``true``) requires the
+    server: the PostgreSQL tests must run whenever ``CI`` is set."""
+    if _PG_PROBLEM is not None and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM}); CI requires it.")
+    need_postgres()

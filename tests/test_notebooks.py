@@ -18,7 +18,9 @@ from toolkit.report.meeting import REPORT_NOTEBOOK, _inject_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 RESEARCH = sorted(
-    p for p in NOTEBOOKS.glob("*.ipynb") if p.name[:1] in "012" or p.name.startswith(("40_", "60_"))
+    p
+    for p in NOTEBOOKS.glob("*.ipynb")
+    if p.name[:1] in "0125" or p.name.startswith(("40_", "60_"))
 )
 APPS = sorted(NOTEBOOKS.glob("3*.ipynb"))
 SANITIZE = NOTEBOOKS / "nbval_sanitize.cfg"

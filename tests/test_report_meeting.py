@@ -244,14 +244,18 @@ def test_report_html_has_no_names(rendered: dict[str, Any], store: Any) -> None:
     assert leaked == []
 
 
-def test_cli_rejects_a_hearing_meeting(store: Any) -> None:
+def test_cli_reports_a_hearing_meeting_on_its_own_page(store: Any, tmp_path: Path) -> None:
+    """Hearings (and coordination meetings) have no evaluation ballots: they get their own page
+    (toolkit.report.case.render_meeting_page) instead of the evaluation report notebook."""
     from toolkit.cli import app
 
+    out = tmp_path / "hearing.html"
     result = CliRunner().invoke(
-        app, ["report", "--meeting", "S01-C01-M01", "--database", store.url, "--out", "x.html"]
+        app, ["report", "--meeting", "S01-C01-M01", "--database", store.url, "--out", str(out)]
     )
-    assert result.exit_code == 1
-    assert "evaluation" in result.output
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "各方案的态度" in html and "<script" not in html.lower()
 
 
 @pytest.mark.browser

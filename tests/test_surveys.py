@@ -236,3 +236,61 @@ def test_format_document_example_loads() -> None:
         "date",
         "note",
     }
+
+
+# --- the park instrument set (恳谈会 / 协商会 / 评议会 in office buildings and industrial parks) ------
+
+PARK = {
+    "park/park_consultation": "hearing",
+    "park/park_negotiation": "coordination",
+    "park/park_evaluation": "evaluation",
+}
+PARK_ROLES = {"企业代表", "白领（园区员工）", "园区管理方", "物业"}
+
+
+def test_park_instruments_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        code = validate_files([f"surveys/{name}.yaml" for name in PARK])
+    finally:
+        os.chdir(cwd)
+    assert code == 0
+    assert capsys.readouterr().out.count(": ok (") == 3
+
+
+@pytest.mark.parametrize("name", PARK)
+def test_park_instruments_are_bilingual_with_enterprise_roles(name: str) -> None:
+    survey = _load(name)
+    assert survey.settings.kind == PARK[name] and survey.settings.anonymous
+    assert survey.id == name.split("/")[1] and survey.version == "2026.1"
+    missing = [where for where, text in _texts(survey) if not text.en]
+    assert missing == []
+    assert all(re.search(r"[\u4e00-\u9fff]", text.zh) for _, text in _texts(survey))
+    roles = [q for q in survey.questions if q.id in ("role", "party_role")]
+    assert len(roles) == 1
+    labels = {c.label.zh for c in survey.choice_lists[roles[0].choices or ""].choices}
+    assert labels >= PARK_ROLES
+    relevant = [q for q in survey.questions if q.relevant]
+    constrained = [q for q in survey.questions if q.constraint]
+    assert relevant and constrained
+    for q in constrained:
+        assert parse(q.constraint or "").uses_current
+        assert q.constraint_message is not None
+
+
+def test_park_instruments_keep_the_ids_the_analysis_reads() -> None:
+    """Park meetings are analysed like community ones: same option, agreement and rating ids."""
+    consultation = {q.id: q for q in _load("park/park_consultation").questions}
+    assert [i.id for i in consultation["positions"].items] == ["option_1", "option_2"]
+    assert {"concerns", "affected", "floor_band"} <= set(consultation)
+    negotiation = {q.id: q for q in _load("park/park_negotiation").questions}
+    assert [i.id for i in negotiation["process_ratings"].items] == [
+        "process",
+        "mediator",
+        "information",
+    ]
+    assert "agreement" in negotiation
+    evaluation = {q.id: q for q in _load("park/park_evaluation").questions}
+    assert evaluation["ratings"].per_subject
+    assert evaluation["ratings"].items[-1].id == "overall"

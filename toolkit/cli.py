@@ -13,6 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
+from toolkit.commands.case import app as _case_app
+from toolkit.commands.rectify import app as _rectify_app
+
 app = typer.Typer(
     name="sanhui",
     help="三会 sanhui: instruments, tablet ballots, a durable store, analysis and reports.",
@@ -22,6 +25,9 @@ app = typer.Typer(
 )
 
 DEFAULT_DB = "data/sanhui.db"
+
+app.add_typer(_case_app, name="case")
+app.add_typer(_rectify_app, name="rectify")
 
 
 def _add_groups() -> None:
@@ -319,7 +325,10 @@ def export(
 
 @app.command()
 def report(
-    meeting: Annotated[str, typer.Option(help="Evaluation meeting id, e.g. S01-C01-M02.")],
+    meeting: Annotated[
+        str | None, typer.Option(help="Meeting id (any kind), e.g. S01-C01-M02.")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="Case id, e.g. S01-C01-K1.")] = None,
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
     database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
     language: Annotated[str, typer.Option(help="Report language: zh or en.")] = "zh",
@@ -327,14 +336,25 @@ def report(
         bool, typer.Option(help="Also print a PDF beside the HTML (needs Chromium).")
     ] = False,
 ) -> None:
-    """Render the report of one evaluation meeting: self-contained HTML, no code, offline."""
-    from toolkit.errors import ToolkitError
-    from toolkit.report.meeting import render_meeting_report
+    """Render the report of one meeting or one case: self-contained HTML, no code, offline."""
+    from toolkit.errors import ParameterError, ToolkitError
 
     try:
-        result = render_meeting_report(
-            meeting, out=out, database_url=database_url(database), language=language, pdf=pdf
-        )
+        if (meeting is None) == (case is None):
+            raise ParameterError("give exactly one of --meeting ID or --case ID.")
+        options: dict[str, Any] = {
+            "out": out,
+            "database_url": database_url(database),
+            "language": language,
+        }
+        if case is not None:
+            from toolkit.report.case import render_case_report
+
+            result = render_case_report(case, pdf=pdf, **options)
+        else:
+            from toolkit.report.meeting import render_meeting_report
+
+            result = render_meeting_report(str(meeting), pdf=pdf, **options)
     except ToolkitError as error:
         raise _fail(error) from error
     written = [str(result["html"])] + ([str(result["pdf"])] if result["pdf"] else [])

@@ -4,7 +4,8 @@
 from :func:`toolkit.synth.make_demo` with a fixed seed, so every build is identical; the data are
 synthetic and say so.
 
-Besides the six past meetings of the bundle (closed, with their ballots and attendance), the demo has
+Besides the six past meetings of the bundle (closed, with their ballots and attendance) and six
+cases (议题) followed from hearing to follow-up evaluation (:mod:`toolkit.synth.cases`), the demo has
 one open evaluation meeting, :data:`LIVE_MEETING`, with an invited roster and no ballots yet: the one
 ``make run`` serves to the tablets.
 """
@@ -28,6 +29,7 @@ import pandas as pd
 from toolkit.instrument import check_answers, load_survey
 from toolkit.store import Store, Subject, Submission
 from toolkit.synth import DEMO_SEED, Demo, ballots_answers, make_demo
+from toolkit.synth.cases import case_attendance, load_cases, make_cases
 
 __all__ = [
     "LIVE_MEETING",
@@ -49,6 +51,7 @@ SUBJECT_LABELS = {
     "wuye": ("物业公司", "Property company"),
     "yeweihui": ("业委会", "Owners' committee"),
     "contractor": ("施工单位", "Contractor"),
+    "park_mgmt": ("园区管理方", "Park management"),
 }
 
 _INSTRUMENT = {"hearing": "hearing", "coordination": "coordination", "evaluation": "evaluation"}
@@ -92,7 +95,8 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     if len(existing) and LIVE_MEETING in set(existing["meeting_id"]):
         return False
     demo = make_demo(seed=seed)
-    surveys = {path.stem: load_survey(path) for path in sorted(SURVEYS_DIR.glob("*.yaml"))}
+    paths = [*sorted(SURVEYS_DIR.glob("*.yaml")), *sorted(SURVEYS_DIR.glob("park/*.yaml"))]
+    surveys = {path.stem: load_survey(path) for path in paths}
     for survey in surveys.values():
         store.add_instrument(survey)
     store.add_participants(_participants(demo))
@@ -122,6 +126,15 @@ def build_demo(store: Store, *, seed: int = DEMO_SEED) -> bool:
     _load_ballots(store, demo, surveys["evaluation"])
     for meeting_id in demo.meetings["meeting_id"]:
         store.close_meeting(meeting_id)
+    district = str(demo.city.communities["district"].iloc[0])
+    bundle = make_cases(demo.city, seed=seed)
+    load_cases(
+        store,
+        bundle,
+        labels=SUBJECT_LABELS,
+        district=district,
+        attendance=case_attendance(demo.city, bundle, seed=seed),
+    )
     _live_meeting(store, demo)
     return True
 
@@ -182,6 +195,7 @@ def _code_digest() -> str:
         *sorted((root / "store").rglob("*.py")),
         root / "demo.py",
         *sorted(SURVEYS_DIR.glob("*.yaml")),
+        *sorted(SURVEYS_DIR.glob("park/*.yaml")),
     ]
     digest = hashlib.sha256()
     for source in sources:

@@ -16,8 +16,26 @@ from __future__ import annotations
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
+from toolkit.analysis.coordination import (
+    agreement_rates,
+    agreement_times,
+    parties_per_meeting,
+    terms_recorded,
+    time_to_agreement,
+)
 from toolkit.analysis.design import SurveyDesign
 from toolkit.analysis.drivers import driver_analysis
+from toolkit.analysis.hearing import (
+    concern_cooccurrence,
+    concern_frequency,
+    position_association,
+    position_consensus,
+    position_crosstab,
+    position_shares,
+    tastle_wierman_consensus,
+    van_der_eijk_agreement,
+)
+from toolkit.analysis.hearing_consent import consent_gap
 from toolkit.analysis.ipa import importance_performance
 from toolkit.analysis.likert import likert_counts, likert_summary
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
@@ -29,6 +47,11 @@ from toolkit.analysis.ordinal import (
 from toolkit.analysis.participation import repeat_participation, representativeness, turnout
 from toolkit.analysis.planning import plan_sample_size, precision
 from toolkit.analysis.proportions import proportion_ci
+from toolkit.analysis.rectification import (
+    rate_difference,
+    rectified_vs_others,
+    satisfaction_change,
+)
 from toolkit.analysis.reliability import cronbach_alpha, item_analysis, omega
 from toolkit.analysis.response_rates import response_rates
 from toolkit.analysis.satisfaction import (
@@ -92,4 +115,22 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "driver_analysis",
     "small_area_rates",
     "importance_performance",
+    # the three meetings as one process: hearing, coordination, rectification
+    "agreement_rates",
+    "agreement_times",
+    "concern_cooccurrence",
+    "concern_frequency",
+    "consent_gap",
+    "parties_per_meeting",
+    "position_association",
+    "position_consensus",
+    "position_crosstab",
+    "position_shares",
+    "rate_difference",
+    "rectified_vs_others",
+    "satisfaction_change",
+    "tastle_wierman_consensus",
+    "terms_recorded",
+    "time_to_agreement",
+    "van_der_eijk_agreement",
 ]

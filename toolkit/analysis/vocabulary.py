@@ -38,12 +38,20 @@ column                  meaning
 ``year``                the evaluation year of a trend row (named as the input column)
 ``importance``          an item's importance (derived share of R², a correlation, or stated)
 ``quadrant``            importance-performance quadrant (``concentrate_here``, ``keep_up``, ...)
+``level_other``         the second level of a pair (concerns raised together)
+``min_expected``        smallest expected count of a contingency table
+``fisher_p_value``      Fisher's exact test p-value (2×2 tables)
+``n_risk``/``events``   survival: cases at risk just before a time, events at it
+``censored``            survival: cases censored at a time
+``*_before``, ``*_after``
+                        ``count``, ``n``, ``estimate`` of the two samples of a before/after change
+``n_other``             cases in the comparison group
 ======================  ===========================================================================
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
 
 >>> sorted(COLUMNS)[:3]
-['ci_high', 'ci_low', 'confidence']
+['censored', 'ci_high', 'ci_low']
 """
 
 from __future__ import annotations
@@ -82,4 +90,18 @@ COLUMNS: dict[str, str] = {
     # importance-performance
     "importance": "an item's importance (derived or stated)",
     "quadrant": "importance-performance quadrant",
+    # three meetings as one process (hearing, coordination, rectification)
+    "level_other": "the second level of a pair (co-occurrence)",
+    "min_expected": "smallest expected count of a contingency table",
+    "fisher_p_value": "p-value of Fisher's exact test (2x2 tables)",
+    "n_risk": "cases still at risk just before a time (survival)",
+    "events": "events at a time (survival)",
+    "censored": "cases censored at a time (survival)",
+    "count_before": "count in the earlier sample of a before/after comparison",
+    "n_before": "cases in the earlier sample",
+    "estimate_before": "rate in the earlier sample",
+    "count_after": "count in the later sample",
+    "n_after": "cases in the later sample",
+    "estimate_after": "rate in the later sample",
+    "n_other": "cases in the comparison group",
 }

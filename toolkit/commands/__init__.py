@@ -1,1 +1,2 @@
-"""Command groups of the ``sanhui`` command line, one Typer sub-app per module."""
+"""Command groups of the ``sanhui`` command line, one ``typer.Typer()`` sub-app per module,
+registered in :mod:`toolkit.cli`."""

@@ -1054,7 +1054,8 @@ def render_meeting_report(
     Parameters
     ----------
     meeting_id : str
-        The evaluation meeting.
+        The meeting: an evaluation meeting runs the report notebook; a hearing or a coordination
+        meeting gets its own page (:func:`toolkit.report.case.render_meeting_page`).
     out : path
         The HTML file to write; the PDF, if asked for, goes beside it with ``.pdf``.
     database_url : str, optional
@@ -1074,14 +1075,14 @@ def render_meeting_report(
 
     started = time.perf_counter()
     check_option("language", language, _LANGUAGES)
-    if database_url is not None:  # a clear error before starting a kernel
-        with open_report_store(database_url) as store:
-            kind = store.meeting(meeting_id).kind
-        if kind != "evaluation":
-            raise ParameterError(
-                f"meeting {meeting_id} is a {kind} meeting; the report is for evaluation "
-                "meetings (评议会), which have ballots. Pick an evaluation meeting."
-            )
+    with open_report_store(database_url) as store:  # a clear error before starting a kernel
+        kind = store.meeting(meeting_id).kind
+    if kind != "evaluation":  # hearings and coordination meetings: toolkit/report/case.py
+        from toolkit.report.case import render_meeting_page
+
+        return render_meeting_page(
+            meeting_id, out=out, database_url=database_url, language=language, pdf=pdf
+        )
     try:
         nb = execute_report(
             meeting_id, database_url=database_url, language=language, notebook=notebook

@@ -6,8 +6,11 @@ sign-in search (:meth:`Store.search_participants`); ``submissions`` never refere
 for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only the day a code was used.
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['attendance', 'ballot_codes', 'drafts', 'instruments', 'meeting_closings', 'meetings',
- 'participant_names', 'participants', 'submissions']
+['attendance', 'ballot_codes', 'case_meetings', 'case_outcomes', 'cases', 'drafts',
+ 'instruments', 'meeting_closings', 'meetings', 'participant_names', 'participants',
+ 'rectification_items', 'submissions']
+
+(The case tables are defined in :mod:`toolkit.store.cases_schema` on this same metadata.)
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ meetings = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # the declared verdict rule and the number of one-time codes planned (sanhui meeting new)
     sa.Column("settings", JSONType),
+    # community | park | online (checked by the store: see toolkit.store.cases_schema.VENUES)
+    sa.Column("venue", sa.String(10), nullable=False, server_default="community"),
     sa.ForeignKeyConstraint(
         ["instrument_id", "instrument_version"],
         ["instruments.instrument_id", "instruments.version"],

@@ -28,13 +28,14 @@ whenever a store is opened, so a database made by an older release opens with ne
   in groups;
 - :mod:`~toolkit.store.codes`: ballot codes as HMAC-SHA256 under a secret outside the database;
 - :mod:`~toolkit.store.guard`: size and Unicode bounds on ballots and drafts;
-- :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts.
+- :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts;
+- :mod:`~toolkit.store.cases`: cases (议题), their meetings in order and rectification items.
 
 Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0005_meeting_close'
+'0006_cases'
 >>> store.close()
 """
 
@@ -49,6 +50,7 @@ from toolkit.store._common import (  # noqa: F401  (re-exported for existing imp
     _loads_survey,
 )
 from toolkit.store.ballots import BallotsMixin
+from toolkit.store.cases import CaseStoreMixin
 from toolkit.store.counts import RatingCountsMixin
 from toolkit.store.engine import (  # noqa: F401  (re-exported for existing imports)
     _SQLITE_BUSY_MS,
@@ -84,7 +86,7 @@ __all__ = [
 ]
 
 
-class Store(RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
+class Store(CaseStoreMixin, RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
     Methods that write run in one transaction each. Records going in and out are the frozen
