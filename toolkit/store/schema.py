@@ -6,8 +6,8 @@ sign-in search (:meth:`Store.search_participants`); ``submissions`` never refere
 for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only the day a code was used.
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['attendance', 'ballot_codes', 'drafts', 'instruments', 'meetings', 'participant_names',
- 'participants', 'submissions']
+['attendance', 'ballot_codes', 'codings', 'drafts', 'instruments', 'meetings',
+ 'participant_names', 'participants', 'submissions', 'turns']
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "UTCDateTime",
     "attendance",
     "ballot_codes",
+    "codings",
     "drafts",
     "instruments",
     "meetings",
@@ -31,6 +32,7 @@ __all__ = [
     "participant_names",
     "participants",
     "submissions",
+    "turns",
 ]
 
 
@@ -199,4 +201,39 @@ drafts = sa.Table(
     sa.Column("answers", JSONType, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "submission_id"),
+)
+
+# speaking turns recorded by the meeting secretary: a category and an optional anonymous seat number,
+# never a participant id or a name; ``ended_at`` is NULL while the turn is open
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("turn_id", sa.String(36), primary_key=True),
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), nullable=False),
+    sa.Column("category", sa.String(30), nullable=False),
+    sa.Column("seat", sa.Integer),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("codes", JSONType, nullable=False),
+    sa.Column("device", sa.String(100)),
+    sa.Column("undone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(None, "meeting_id", "started_at"),
+)
+
+# codes given to a ballot's free-text answer by a coder (role "coder") or agreed after
+# reconciliation (role "final"); keyed by the ballot's submission id and question, never a person
+codings = sa.Table(
+    "codings",
+    metadata,
+    sa.Column("submission_id", sa.String(36), primary_key=True),
+    sa.Column("question", sa.String(100), primary_key=True),
+    sa.Column("coder", sa.String(40), primary_key=True),
+    sa.Column("role", sa.String(10), primary_key=True),
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), nullable=False),
+    sa.Column("codebook", sa.String(100), nullable=False),
+    sa.Column("codes", JSONType, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("coded_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('coder', 'final')", name="role"),
+    sa.Index(None, "meeting_id"),
 )

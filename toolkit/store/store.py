@@ -28,7 +28,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0003_entry_mode'
+'0008_turns'
 >>> store.close()
 """
 
@@ -65,6 +65,7 @@ from toolkit.store.records import (  # noqa: F401  (re-exported for existing imp
     SubmitResult,
 )
 from toolkit.store.roster import RosterMixin
+from toolkit.store.turns import TurnsMixin
 
 __all__ = [
     "DEFAULT_PATH",
@@ -78,7 +79,7 @@ __all__ = [
 ]
 
 
-class Store(RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
+class Store(RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin, TurnsMixin):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
     Methods that write run in one transaction each. Records going in and out are the frozen
