@@ -39,6 +39,14 @@ from toolkit.analysis.satisfaction import (
 )
 from toolkit.analysis.small_area import small_area_rates
 from toolkit.analysis.trends import cochran_armitage, newcombe_difference, satisfaction_trend
+from toolkit.analysis.voice import (
+    gini,
+    lorenz_curve,
+    speaking_time,
+    top_share,
+    turn_transitions,
+    voice_shares,
+)
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
 __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
@@ -92,4 +100,11 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "driver_analysis",
     "small_area_rates",
     "importance_performance",
+    # voice: speaking turns
+    "gini",
+    "lorenz_curve",
+    "speaking_time",
+    "top_share",
+    "turn_transitions",
+    "voice_shares",
 ]

@@ -38,12 +38,18 @@ column                  meaning
 ``year``                the evaluation year of a trend row (named as the input column)
 ``importance``          an item's importance (derived share of R², a correlation, or stated)
 ``quadrant``            importance-performance quadrant (``concentrate_here``, ``keep_up``, ...)
+``seconds``             speaking time in seconds (voice); ``mean_seconds`` per turn
+``share_turns``         share of all turns (voice); ``share_time`` share of all speaking time
+``population_share``    cumulative share of people on a Lorenz curve; ``cumulative_share`` theirs
+``top``                 the fraction of people at the top (``top_share``)
+``code``                a code of a codebook (comment coding)
+``docs``                comments containing a ``term`` (a segmented word of the comments)
 ======================  ===========================================================================
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
 
->>> sorted(COLUMNS)[:3]
-['ci_high', 'ci_low', 'confidence']
+>>> sorted(COLUMNS)[:2]
+['ci_high', 'ci_low']
 """
 
 from __future__ import annotations
@@ -82,4 +88,13 @@ COLUMNS: dict[str, str] = {
     # importance-performance
     "importance": "an item's importance (derived or stated)",
     "quadrant": "importance-performance quadrant",
+    "seconds": "speaking time in seconds",
+    "mean_seconds": "mean speaking time per turn",
+    "share_turns": "share of all turns",
+    "share_time": "share of all speaking time",
+    "population_share": "cumulative share of people (Lorenz curve)",
+    "cumulative_share": "cumulative share of the total (Lorenz curve)",
+    "top": "fraction of people at the top",
+    "code": "a code of a codebook",
+    "docs": "number of documents containing a term",
 }
