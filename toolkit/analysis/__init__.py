@@ -14,6 +14,14 @@ else by keyword, and returns a tidy DataFrame in the shared vocabulary of
 from __future__ import annotations
 
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
+from toolkit.analysis.comments import (
+    coding_agreement,
+    coding_disagreements,
+    final_codes,
+    segment,
+    term_counts,
+    theme_crosstab,
+)
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.design import SurveyDesign
@@ -100,6 +108,13 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "driver_analysis",
     "small_area_rates",
     "importance_performance",
+    # comments: words, coding agreement, themes
+    "coding_agreement",
+    "coding_disagreements",
+    "final_codes",
+    "segment",
+    "term_counts",
+    "theme_crosstab",
     # voice: speaking turns
     "gini",
     "lorenz_curve",
