@@ -43,7 +43,19 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from toolkit._checks import did_you_mean
 from toolkit.errors import InstrumentError, Problem
 
-__all__ = ["Code", "Codebook", "load_codebook", "loads_codebook"]
+__all__ = [
+    "DEFAULT_CODEBOOK",
+    "Code",
+    "Codebook",
+    "default_codebook",
+    "load_codebook",
+    "loads_codebook",
+]
+
+#: The codebook shipped for evaluation-meeting comments.
+DEFAULT_CODEBOOK = (
+    Path(__file__).resolve().parents[2] / "surveys" / "codebooks" / "comment_codes.yaml"
+)
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 _CODE_FIELDS = ("code", "label", "definition", "examples", "key")
@@ -292,3 +304,8 @@ def load_codebook(path: str | Path) -> Codebook:
             source=str(target),
         ) from None
     return loads_codebook(text, source=str(target))
+
+
+def default_codebook() -> Codebook:
+    """The shipped codebook of evaluation-meeting comments (:data:`DEFAULT_CODEBOOK`)."""
+    return load_codebook(DEFAULT_CODEBOOK)
