@@ -100,7 +100,9 @@ def test_theme_crosstab_matches_r_table() -> None:
     )
     out = theme_crosstab(data)
     want = pd.DataFrame(REF["crosstab"]).sort_values(["level", "code"]).reset_index(drop=True)
-    got = out.sort_values(["level", "code"]).reset_index(drop=True)
+    assert list(out["level"].cat.categories) == ["满意", "基本满意", "不满意"]  # order kept
+    got = out.assign(level=out["level"].astype(str))
+    got = got.sort_values(["level", "code"]).reset_index(drop=True)
     assert got["level"].astype(str).tolist() == want["level"].tolist()
     assert got["code"].tolist() == want["code"].tolist()
     assert got["count"].tolist() == want["count"].tolist()

@@ -423,5 +423,7 @@ def theme_crosstab(data: pd.DataFrame, *, codes: str = "codes", by: str = "level
             rows.append({by: level, "code": code, "count": count, "n": n})
     out = pd.DataFrame(rows, columns=[by, "code", "count", "n"])
     out = out.astype({"count": "int64", "n": "int64"})
+    if isinstance(frame[by].dtype, pd.CategoricalDtype):  # keep the levels' order (满意 first)
+        out[by] = pd.Categorical(out[by], categories=levels, ordered=frame[by].cat.ordered)
     out["estimate"] = out["count"] / out["n"].where(out["n"] > 0)
     return out
