@@ -23,7 +23,8 @@ def test_shipped_codebook() -> None:
 def problems(text: str) -> list[str]:
     with pytest.raises(InstrumentError) as caught:
         loads_codebook(text, source="codes.yaml")
-    return [str(p) for p in caught.value.problems]
+    assert all(p.code and p.code.startswith("E_") for p in caught.value.problems)
+    return [f"{p.code} {p}" for p in caught.value.problems]
 
 
 def test_every_problem_is_located() -> None:
@@ -44,9 +45,15 @@ codes:
     key: "12"
 """
     found = problems(text)
-    assert any("line 7, code 2, field `code`" in p and "listed twice" in p for p in found)
+    assert any(
+        "line 7, code 2, field `code`" in p and "listed twice" in p and "E_DUPLICATE_ID" in p
+        for p in found
+    )
     assert any("line 8, code 2, field `label`" in p and "`zh` is missing" in p for p in found)
-    assert any("field `definiton`" in p and "Did you mean `definition`" in p for p in found)
+    assert any(
+        "field `definiton`" in p and "Did you mean `definition`" in p and "E_UNKNOWN_FIELD" in p
+        for p in found
+    )
     assert any("line 10, code 2, field `key`" in p and "taken by `noise`" in p for p in found)
     assert any("line 14, code 3, field `examples`" in p for p in found)
     assert any("line 15, code 3, field `key`" in p and "one character" in p for p in found)

@@ -116,8 +116,10 @@ class _Reader:
         line = f", line {node.start_mark.line + 1}" if node is not None else ""
         return f"{self.source}{line}" + "".join(f", {p}" for p in parts)
 
-    def problem(self, node: Node | None, parts: tuple[str, ...], message: str, fix: str) -> None:
-        self.problems.append(Problem(self.where(node, *parts), message, fix))
+    def problem(
+        self, node: Node | None, parts: tuple[str, ...], message: str, fix: str, *, code: str
+    ) -> None:
+        self.problems.append(Problem(self.where(node, *parts), message, fix, code=code))
 
 
 def _mapping(node: Node | None) -> dict[str, tuple[Node, Node]]:
@@ -142,7 +144,13 @@ def _label(
     zh = _text(fields["zh"][1]) if "zh" in fields else None
     en = _text(fields["en"][1]) if "en" in fields else None
     if node is not None and zh is None:
-        reader.problem(node, parts, "the Chinese label `zh` is missing.", "Add `zh: 中文标签`.")
+        reader.problem(
+            node,
+            parts,
+            "the Chinese label `zh` is missing.",
+            "Add `zh: 中文标签`.",
+            code="E_MISSING_FIELD",
+        )
     return zh, en
 
 
@@ -155,7 +163,13 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
         mark = getattr(error, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""
         raise InstrumentError(
-            [Problem(f"{source}{line}", f"not valid YAML: {getattr(error, 'problem', error)}.")],
+            [
+                Problem(
+                    f"{source}{line}",
+                    f"not valid YAML: {getattr(error, 'problem', error)}.",
+                    code="E_YAML_SYNTAX",
+                )
+            ],
             source=source,
         ) from None
     top = _mapping(root)
@@ -166,6 +180,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
             (),
             "the `codebook:` header is missing.",
             "Add `codebook: {id: ..., version: '1'}`.",
+            code="E_MISSING_FIELD",
         )
     book_id = _text(head["id"][1]) if "id" in head else None
     version = _text(head["version"][1]) if "version" in head else None
@@ -175,6 +190,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
             ("field `id`",),
             "the codebook needs an `id` of letters, digits, `_`, `-` or `.`.",
             "Add `id: comment_codes`.",
+            code="E_BAD_ID",
         )
     if "codebook" in top and version is None:
         reader.problem(
@@ -182,6 +198,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
             ("field `version`",),
             "the codebook needs a `version`.",
             'Add `version: "1"` and raise it when codes change.',
+            code="E_MISSING_FIELD",
         )
     title_zh, title_en = (
         _label(reader, head["title"][1], ("field `title`",)) if "title" in head else (None, None)
@@ -193,6 +210,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
             ("field `codes`",),
             "the codebook has no codes.",
             "List them under `codes:`, one `- code: ...` each.",
+            code="E_EMPTY_VALUE",
         )
     codes: list[Code] = []
     seen: dict[str, int] = {}
@@ -207,6 +225,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                 (here,),
                 "each code must be a mapping.",
                 "Write `- code: name` and its fields.",
+                code="E_NOT_A_MAPPING",
             )
             continue
         for name, (key_node, _value) in fields.items():
@@ -216,6 +235,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                     (here, f"field `{name}`"),
                     f"unknown field `{name}`.",
                     f"Fields are {', '.join(_CODE_FIELDS)}.{did_you_mean(name, _CODE_FIELDS)}",
+                    code="E_UNKNOWN_FIELD",
                 )
         code = _text(fields["code"][1]) if "code" in fields else None
         if code is None or not _CODE.match(code):
@@ -224,6 +244,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                 (here, "field `code`"),
                 f"`{code or ''}` is not a code name.",
                 "Use lower-case letters, digits and `_`, starting with a letter (noise_dust).",
+                code="E_BAD_ID",
             )
         elif code in seen:
             reader.problem(
@@ -231,6 +252,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                 (here, "field `code`"),
                 f"code `{code}` is listed twice (also code {seen[code]}).",
                 "Give each code its own name.",
+                code="E_DUPLICATE_ID",
             )
         else:
             seen[code] = number
@@ -243,6 +265,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                 (here, "field `label`"),
                 "the label is missing.",
                 "Add `label: {zh: 中文标签, en: English label}`.",
+                code="E_MISSING_FIELD",
             )
         definition = _text(fields["definition"][1]) if "definition" in fields else None
         if definition is None:
@@ -251,6 +274,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                 (here, "field `definition`"),
                 "the definition is missing.",
                 "Say in a sentence what the code covers, so two coders apply it alike.",
+                code="E_MISSING_FIELD",
             )
         examples: list[str] = []
         if "examples" in fields:
@@ -263,6 +287,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                     (here, "field `examples`"),
                     "`examples` must be a list.",
                     "Write `examples: [一条意见, 另一条]`.",
+                    code="E_NOT_A_LIST",
                 )
         shortcut = _text(fields["key"][1]) if "key" in fields else None
         if shortcut is not None:
@@ -272,6 +297,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                     (here, "field `key`"),
                     f"the shortcut `{shortcut}` is not one character.",
                     'Use one letter or digit, e.g. `key: "1"`.',
+                    code="E_BAD_SHORTCUT",
                 )
             elif shortcut in keys:
                 reader.problem(
@@ -279,6 +305,7 @@ def loads_codebook(text: str, *, source: str = "<codebook>") -> Codebook:
                     (here, "field `key`"),
                     f"the shortcut `{shortcut}` is taken by `{keys[shortcut]}`.",
                     "Give each code its own key.",
+                    code="E_DUPLICATE_SHORTCUT",
                 )
             else:
                 keys[shortcut] = code or ""
