@@ -71,3 +71,37 @@ def test_report_notebook_calls_the_optional_sections() -> None:
     )
     assert any("show_optional_sections(store, meeting_id" in c.source for c in nb.cells)
     assert pd.notna(nb.cells[-1].execution_count)
+
+
+@pytest.mark.slow
+def test_rendered_report_gains_voice_and_themes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sanhui report`` end to end on a copy of the demo meeting with turns recorded and comments
+    coded by two coders: the HTML has both sections, with their charts, and no code."""
+    from toolkit.collect.coding import comment_units
+    from toolkit.demo import demo_store
+    from toolkit.instrument.coding import default_codebook
+    from toolkit.report.meeting import render_meeting_report
+
+    meeting = "S01-C01-M02"
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    with demo_store() as store:
+        record_turns(store, meeting, make_turns(seed=7))
+        book = default_codebook()
+        units = comment_units(store, meeting)
+        assert len(units) >= 10
+        for i, (sid, question) in enumerate(
+            zip(units["submission_id"], units["question"], strict=True)
+        ):
+            codes = [book.codes[i % len(book.codes)].code]
+            store.save_coding(meeting, sid, question, coder="A", codes=codes, codebook=book.ref)
+            other = codes if i % 7 else []
+            store.save_coding(meeting, sid, question, coder="B", codes=other, codebook=book.ref)
+        out = tmp_path / "report.html"
+        render_meeting_report(meeting, out=out, database_url=store.url)
+    page = out.read_text(encoding="utf-8")
+    assert "发言情况" in page and "基尼系数" in page and "居民方" in page
+    assert "意见主题" in page and "Krippendorff" in page and "待核对" in page
+    assert 'alt="发言时间的洛伦兹曲线"' in page and 'alt="各评价等级意见中的主题"' in page
+    assert "Traceback" not in page and "show_optional_sections" not in page
