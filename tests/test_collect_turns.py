@@ -100,12 +100,13 @@ def test_failed_tap_says_so_and_retry_is_stored_once(path: Path) -> None:
             calls["n"] += 1
             result = real(*args, **kwargs)  # type: ignore[arg-type]
             if calls["n"] == 1:
-                raise StoreError("database is locked")  # stored, but the answer was lost
+                raise StoreError("database error at sqlite:///secret/path.db: locked")
             return result
 
         store.start_turn = flaky  # type: ignore[method-assign]
         rec.category_buttons["resident"].click()
         assert "没有记下，请再点一次" in rec.message.value and rec.current is None
+        assert "secret" not in rec.message.value  # no database path on the page
         rec.category_buttons["resident"].click()
         assert rec.current is not None
         assert len(store.turns("m1")) == 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -38,11 +39,13 @@ from typing import Any
 import ipywidgets as w
 
 from toolkit.collect.style import CSS
-from toolkit.errors import ParameterError, ToolkitError
+from toolkit.errors import ParameterError, StoreError, ToolkitError
 from toolkit.instrument.speakers import SPEAKER_CATEGORIES, SPEAKER_LABELS, TURN_CODES
 from toolkit.store import Store, Turn
 
 __all__ = ["ROLE_CATEGORIES", "TurnRecorder", "seats_from_roster"]
+
+log = logging.getLogger("toolkit.collect.turns")
 
 #: Roster roles (sign-in) -> speaker categories.
 ROLE_CATEGORIES: dict[str, str] = {
@@ -278,9 +281,12 @@ class TurnRecorder(w.VBox):
         return f"{turn.seat}号 {label}" if turn.seat is not None else label
 
     def _failed(self, error: Exception) -> None:
+        # a store error names the database (its path or URL): the page says what to do, the log
+        # keeps the details
+        log.warning("turn recorder, meeting %s: %s", self.meeting, error)
+        detail = "" if isinstance(error, StoreError) else f"：{html.escape(str(error))}"
         self.message.value = (
-            f'<div class="sh-error">没有记下，请再点一次。 Not recorded, tap again: '
-            f"{html.escape(str(error))}</div>"
+            f'<div class="sh-error">没有记下，请再点一次。 Not recorded, tap again{detail}</div>'
         )
 
     def _done(self, text: str) -> None:
