@@ -56,6 +56,8 @@ def test_themes_section_from_coded_comments(store: Store) -> None:
     text = "\n".join(o.data for o in outputs if isinstance(o, (Markdown, HTML)))
     assert text.startswith("## 意见主题") and "待核对 3 条" in text and "噪音扬尘" in text
     assert "Krippendorff" in text
+    tables = [o.data for o in outputs if isinstance(o, HTML) and "<th>主题</th>" in o.data]
+    assert tables and tables[1].index("噪音扬尘") < tables[1].index("费用分摊")  # codebook order
     assert show_optional_sections(store, "m1") == ["themes"]
     fig = theme_chart(wuye, labels={c.code: c.label_zh for c in book.codes})
     assert "噪音扬尘" in [t.get_text() for t in fig.axes[0].get_yticklabels()]

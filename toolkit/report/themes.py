@@ -145,6 +145,13 @@ class ThemesReport:
         )
         self.terms = term_counts(first, by="level", top=5) if len(first) else pd.DataFrame()
 
+    def order(self, codes: Any) -> list[str]:
+        """The labels of ``codes`` in codebook order (codes not in the codebook last, sorted)."""
+        present = {str(c) for c in codes}
+        known = list(self.codebook.code_ids) if self.codebook else []
+        ordered = [c for c in known if c in present] + sorted(present - set(known))
+        return [self.label(c) for c in ordered]
+
     def label(self, code: str) -> str:
         if self.codebook is None:
             return code
@@ -236,10 +243,15 @@ def themes_outputs(report: ThemesReport) -> list[Any]:
             estimate=crosstab["estimate"].mask(small),
         )
         wide = shown.pivot(index="code", columns="level", values="estimate")
-        wide = (wide * 100).round(0).reset_index()
-        wide.columns = [str(c) for c in wide.columns]
+        wide = (wide * 100).round(0).reindex(report.order(crosstab["code"])).reset_index()
+        wide.columns = [{"zh": "主题", "en": "Theme"}[lang]] + [str(c) for c in wide.columns[1:]]
         out += [Markdown(f"**{subject!s}**（%）"), HTML(_table(wide))]
         visible = crosstab[~small]
+        if report.codebook is not None:  # codebook order in the chart too
+            rank = {c: i for i, c in enumerate(report.codebook.code_ids)}
+            visible = visible.iloc[
+                sorted(range(len(visible)), key=lambda i: rank.get(visible["code"].iloc[i], 99))
+            ]
         if index == 0 and len(visible):  # one chart: the first subject
             labels = {str(c): report.label(str(c)) for c in crosstab["code"]}
             out.append(theme_chart(visible, labels=labels, language=lang))
