@@ -1,5 +1,5 @@
 """``sanhui serve``: a fixed port, the URLs and code it prints, Solara's settings (offline, production),
-the access code kept out of ``ps``, nothing but the three pages reachable, and a clean stop.
+the access code kept out of ``ps``, nothing but the served pages reachable, and a clean stop.
 (The pages in a browser: test_collect_browser.py; attacks on the protocol: test_collect_guard.py.)"""
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def test_fixed_port_and_the_printed_addresses():
     assert planned.urls["form"] == f"http://127.0.0.1:{port}/form?device=A1"
     assert planned.urls["signin"].endswith("/signin?code=246810")
     assert planned.urls["board"].endswith("/board?code=246810")
+    assert planned.urls["turns"].endswith("/turns?code=246810")
 
 
 def test_busy_port_is_a_clear_error():
@@ -115,7 +116,9 @@ def served(tmp_path_factory):
         server.stop()
 
 
-@pytest.mark.parametrize("path", ["/", "/form?device=A1", "/signin", "/board?code=1", "/readyz"])
+@pytest.mark.parametrize(
+    "path", ["/", "/form?device=A1", "/signin", "/board?code=1", "/turns", "/readyz"]
+)
 def test_the_pages_are_served(served, path):
     with urllib.request.urlopen(served.base + path, timeout=30) as response:
         assert response.status == 200

@@ -14,6 +14,14 @@ else by keyword, and returns a tidy DataFrame in the shared vocabulary of
 from __future__ import annotations
 
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
+from toolkit.analysis.comments import (
+    coding_agreement,
+    coding_disagreements,
+    final_codes,
+    segment,
+    term_counts,
+    theme_crosstab,
+)
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.coordination import (
@@ -62,6 +70,14 @@ from toolkit.analysis.satisfaction import (
 )
 from toolkit.analysis.small_area import small_area_rates
 from toolkit.analysis.trends import cochran_armitage, newcombe_difference, satisfaction_trend
+from toolkit.analysis.voice import (
+    gini,
+    lorenz_curve,
+    speaking_time,
+    top_share,
+    turn_transitions,
+    voice_shares,
+)
 from toolkit.analysis.weighting import kish_effective_n, poststratify, rake, trim_weights
 
 __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists them
@@ -133,4 +149,18 @@ __all__ = [  # noqa: RUF022 - grouped by topic, as the package docstring lists t
     "terms_recorded",
     "time_to_agreement",
     "van_der_eijk_agreement",
+    # comments: words, coding agreement, themes
+    "coding_agreement",
+    "coding_disagreements",
+    "final_codes",
+    "segment",
+    "term_counts",
+    "theme_crosstab",
+    # voice: speaking turns
+    "gini",
+    "lorenz_curve",
+    "speaking_time",
+    "top_share",
+    "turn_transitions",
+    "voice_shares",
 ]

@@ -46,6 +46,12 @@ column                  meaning
 ``*_before``, ``*_after``
                         ``count``, ``n``, ``estimate`` of the two samples of a before/after change
 ``n_other``             cases in the comparison group
+``seconds``             speaking time in seconds (voice); ``mean_seconds`` per turn
+``share_turns``         share of all turns (voice); ``share_time`` share of all speaking time
+``population_share``    cumulative share of people on a Lorenz curve; ``cumulative_share`` theirs
+``top``                 the fraction of people at the top (``top_share``)
+``code``                a code of a codebook (comment coding)
+``docs``                comments containing a ``term`` (a segmented word of the comments)
 ======================  ===========================================================================
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
@@ -104,4 +110,13 @@ COLUMNS: dict[str, str] = {
     "n_after": "cases in the later sample",
     "estimate_after": "rate in the later sample",
     "n_other": "cases in the comparison group",
+    "seconds": "speaking time in seconds",
+    "mean_seconds": "mean speaking time per turn",
+    "share_turns": "share of all turns",
+    "share_time": "share of all speaking time",
+    "population_share": "cumulative share of people (Lorenz curve)",
+    "cumulative_share": "cumulative share of the total (Lorenz curve)",
+    "top": "fraction of people at the top",
+    "code": "a code of a codebook",
+    "docs": "number of documents containing a term",
 }

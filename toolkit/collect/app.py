@@ -36,6 +36,7 @@ __all__ = [
     "reset_shared_store",
     "shared_store",
     "signin_app",
+    "turns_app",
     "valid_device",
 ]
 
@@ -262,6 +263,33 @@ def board_app(
     return _gated(
         build,
         title="结果大屏",
+        code=code,
+        access_code=access_code,
+        client=client,
+        display=display,
+    )
+
+
+def turns_app(
+    *,
+    store: Store | None = None,
+    meeting: str | None = None,
+    code: str | None = None,
+    access_code: str | None = None,
+    client: str | None = None,
+    display: bool = True,
+) -> AccessGate:
+    """The secretary's speaking-turn recorder behind the access code (``?code=``); seat buttons
+    for the people checked in (:func:`toolkit.collect.turns.seats_from_roster`)."""
+    from toolkit.collect.turns import TurnRecorder, seats_from_roster
+
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
+    return _gated(
+        lambda: TurnRecorder(
+            store, meeting, seats=seats_from_roster(store, meeting), device="secretary"
+        ),
+        title="发言记录",
         code=code,
         access_code=access_code,
         client=client,

@@ -2,7 +2,7 @@
 
 :class:`Guard` wraps Solara's web application (an ASGI app) and
 
-- answers only the three pages, their static files and the widget websocket: every other path
+- answers only the served pages, their static files and the widget websocket: every other path
   (Jupyter's ``/api/kernels``, ``/lab``, ``/tree``, Voilà's ``/voila``, Solara's ``/resourcez``, ...)
   is a plain 404, and front-end files are served only from the copy installed on the laptop
   (``solara-assets``), never fetched from the internet;
@@ -59,7 +59,7 @@ TOKEN_COOKIE = "sanhui-tablet"
 #: The header through which the pages learn the client's address.
 CLIENT_HEADER = "x-sanhui-client"
 #: The pages (paths) the server answers; ``sanhui serve --keying`` adds :data:`KEYING_PAGE`.
-PAGES = ("/", "/form", "/signin", "/board")
+PAGES = ("/", "/form", "/signin", "/board", "/turns")
 KEYING_PAGE = "/keying"
 _STATIC = ("/static/", "/_solara/cdn/", "/jupyter/nbextensions/")
 _WEBSOCKET = re.compile(r"^/jupyter/api/kernels/[A-Za-z0-9-]{8,64}/channels$")

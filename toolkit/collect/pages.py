@@ -1,4 +1,4 @@
-"""The three pages ``sanhui serve`` shows (``/form``, ``/signin``, ``/board``), as Solara routes.
+"""The pages ``sanhui serve`` shows (``/form``, ``/signin``, ``/board``, ``/turns``), as Solara routes.
 
 Each page is a thin Solara component around the unchanged ipywidgets classes of this package
 (:class:`~toolkit.collect.form.SurveyForm`, :class:`~toolkit.collect.signin.SignInPage`,
@@ -23,11 +23,11 @@ import solara
 from solara.lab.utils.cookies import cookies as solara_cookies
 from solara.lab.utils.headers import headers as solara_headers
 
-from toolkit.collect.app import board_app, form_app, keying_app, signin_app
+from toolkit.collect.app import board_app, form_app, keying_app, signin_app, turns_app
 from toolkit.collect.guard import CLIENT_HEADER, TOKEN_COOKIE, valid_token
 from toolkit.collect.i18n import t
 
-__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "routes"]
+__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "Turns", "routes"]
 
 log = logging.getLogger("toolkit.collect.pages")
 
@@ -106,6 +106,13 @@ def Keying() -> None:
 
 
 @solara.component
+def Turns() -> None:
+    """``/turns?code=…``: the secretary's speaking-turn recorder behind the access code."""
+    params = _params()
+    _show(lambda: turns_app(code=params.get("code"), client=_client(), display=False))
+
+
+@solara.component
 def Page() -> None:
     """``/``: the tablet form (the address the QR code carries)."""
     Form()
@@ -123,4 +130,5 @@ routes = [
     solara.Route(path="signin", component=SignIn, layout=Layout),
     solara.Route(path="board", component=Board, layout=Layout),
     solara.Route(path="keying", component=Keying, layout=Layout),
+    solara.Route(path="turns", component=Turns, layout=Layout),
 ]

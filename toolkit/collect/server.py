@@ -3,7 +3,7 @@
 Solara (on Starlette and uvicorn) serves the ipywidgets pages of :mod:`toolkit.collect.pages`: each
 browser page gets a light virtual kernel inside this process, not a Python process of its own, and
 all of them share one :class:`~toolkit.store.Store`. :class:`~toolkit.collect.guard.Guard` sits in
-front: only the three pages, their static files and the widget websocket are answered, front-end
+front: only the served pages, their static files and the widget websocket are answered, front-end
 files come from the laptop (``solara-assets``), and every browser is held to the limits of
 :class:`~toolkit.collect.guard.Limits`. No Jupyter server, no notebook, no code from the browser: a
 Solara page runs no code it is sent, only widget messages.
@@ -111,6 +111,7 @@ def plan_serve(
         "form": f"{base}/form?device=A1",
         "signin": f"{base}/signin?code={code}",
         "board": f"{base}/board?code={code}",
+        "turns": f"{base}/turns?code={code}",
     }
     if keying:
         urls["keying"] = f"{base}{KEYING_PAGE}?code={code}"
@@ -211,6 +212,7 @@ def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
         print(f"  tablets (平板):      {plan.urls['form']}   (change A1 to each tablet's label)")
         print(f"  sign-in (签到):      {plan.urls['signin']}")
         print(f"  live board (大屏):   {plan.urls['board']}")
+        print(f"  speaking turns (发言记录): {plan.urls['turns']}")
         if plan.keying:
             print(f"  paper keying (录入): {plan.urls['keying']}")
         print(f"  staff access code:  {plan.access_code}")

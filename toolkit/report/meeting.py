@@ -53,6 +53,7 @@ __all__ = [
     "meeting_report_data",
     "render_meeting_report",
     "report_tables",
+    "show_optional_sections",
     "show_section",
     "suppress_small_cells",
 ]
@@ -1153,6 +1154,21 @@ def show_section(report: MeetingReport, section: str) -> None:
         display(HTML(_html_table(tables["rates_by_role"])))
     else:
         display(HTML(_html_table(tables[section])))
+
+
+def show_optional_sections(store: Store, meeting_id: str, *, language: str = "zh") -> list[str]:
+    """Display the sections that exist only with their data: ``voice`` when speaking turns were
+    recorded (:mod:`toolkit.report.voice`), ``themes`` when comments were coded
+    (:mod:`toolkit.report.themes`). Returns the sections shown."""
+    from toolkit.report.themes import show_themes_section
+    from toolkit.report.voice import show_voice_section
+
+    shown = []
+    if show_voice_section(store, meeting_id, language=language):
+        shown.append("voice")
+    if show_themes_section(store, meeting_id, language=language):
+        shown.append("themes")
+    return shown
 
 
 def report_summary(report: MeetingReport) -> str:

@@ -24,6 +24,7 @@ from toolkit.store.store import (
     answers_hash,
     default_url,
 )
+from toolkit.store.turns import Turn
 
 __all__ = [
     "DEFAULT_PATH",
@@ -36,6 +37,7 @@ __all__ = [
     "Subject",
     "Submission",
     "SubmitResult",
+    "Turn",
     "answers_hash",
     "default_url",
 ]

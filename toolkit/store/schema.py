@@ -6,9 +6,9 @@ sign-in search (:meth:`Store.search_participants`); ``submissions`` never refere
 for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only the day a code was used.
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['attendance', 'ballot_codes', 'case_meetings', 'case_outcomes', 'cases', 'drafts',
- 'instruments', 'meeting_closings', 'meetings', 'participant_names', 'participants',
- 'rectification_items', 'submissions']
+['attendance', 'ballot_codes', 'case_meetings', 'case_outcomes', 'cases', 'codings',
+ 'drafts', 'instruments', 'meeting_closings', 'meetings', 'participant_names',
+ 'participants', 'rectification_items', 'submissions', 'turns']
 
 (The case tables are defined in :mod:`toolkit.store.cases_schema` on this same metadata.)
 """
@@ -27,6 +27,7 @@ __all__ = [
     "UTCDateTime",
     "attendance",
     "ballot_codes",
+    "codings",
     "drafts",
     "instruments",
     "meeting_closings",
@@ -35,6 +36,7 @@ __all__ = [
     "participant_names",
     "participants",
     "submissions",
+    "turns",
 ]
 
 
@@ -226,4 +228,39 @@ meeting_closings = sa.Table(
     sa.Column("ballots_tablet", sa.Integer, nullable=False),
     sa.Column("ballots_paper", sa.Integer, nullable=False),
     sa.Column("checksum", sa.String(64), nullable=False),
+)
+
+# speaking turns recorded by the meeting secretary: a category and an optional anonymous seat number,
+# never a participant id or a name; ``ended_at`` is NULL while the turn is open
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("turn_id", sa.String(36), primary_key=True),
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), nullable=False),
+    sa.Column("category", sa.String(30), nullable=False),
+    sa.Column("seat", sa.Integer),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("codes", JSONType, nullable=False),
+    sa.Column("device", sa.String(100)),
+    sa.Column("undone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index(None, "meeting_id", "started_at"),
+)
+
+# codes given to a ballot's free-text answer by a coder (role "coder") or agreed after
+# reconciliation (role "final"); keyed by the ballot's submission id and question, never a person
+codings = sa.Table(
+    "codings",
+    metadata,
+    sa.Column("submission_id", sa.String(36), primary_key=True),
+    sa.Column("question", sa.String(100), primary_key=True),
+    sa.Column("coder", sa.String(40), primary_key=True),
+    sa.Column("role", sa.String(10), primary_key=True),
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), nullable=False),
+    sa.Column("codebook", sa.String(100), nullable=False),
+    sa.Column("codes", JSONType, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("coded_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('coder', 'final')", name="role"),
+    sa.Index(None, "meeting_id"),
 )

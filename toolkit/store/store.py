@@ -35,7 +35,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0006_cases'
+'0008_turns'
 >>> store.close()
 """
 
@@ -73,6 +73,7 @@ from toolkit.store.records import (  # noqa: F401  (re-exported for existing imp
     SubmitResult,
 )
 from toolkit.store.roster import RosterMixin
+from toolkit.store.turns import TurnsMixin
 
 __all__ = [
     "DEFAULT_PATH",
@@ -86,7 +87,9 @@ __all__ = [
 ]
 
 
-class Store(CaseStoreMixin, RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin):
+class Store(
+    CaseStoreMixin, RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin, TurnsMixin
+):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
     Methods that write run in one transaction each. Records going in and out are the frozen
