@@ -151,8 +151,8 @@ class CrossChecks(NodeReader):
                 names.setdefault(q.id, ("note" if q.type == "note" else "question", info))
         for info in self.questions:
             q = info.question
-            for name in ("relevant", "constraint"):
-                text = q.relevant if name == "relevant" else q.constraint
+            for name in ("relevant", "constraint", "calculation", "choice_filter"):
+                text = getattr(q, name)
                 if text is not None:
                     line = info.lines.get(name)
                     self.expression(text, line, info.place, name, names, info.index, info)
@@ -175,7 +175,21 @@ class CrossChecks(NodeReader):
 
         where = self.where(line, place, name)
         try:
-            parsed = parse(text, where=where)
+            try:
+                parsed = parse(text, where=where, paths=name == "choice_filter")
+            except InstrumentError:
+                if not self.pyxform_names:
+                    raise
+                # pyxform takes a bare name as an XPath path (it reads as empty): warn
+                parsed = parse(text, where=where, paths=True)
+                self.add(
+                    line,
+                    place,
+                    f"`{text}` holds a bare name, which XPath reads as an empty path.",
+                    "Write text in quotes ('text') and answers as ${name}.",
+                    name,
+                    code="E_BARE_NAME",
+                )
         except InstrumentError as exc:
             for problem in exc.problems:
                 fixed = Problem(

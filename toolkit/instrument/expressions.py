@@ -78,9 +78,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeAlias
 
-from toolkit.instrument.xpath_functions import EXTRA_FUNCTIONS, EXTRA_USAGE, call_extra
 from toolkit._checks import did_you_mean
 from toolkit.errors import InstrumentError, ParameterError, Problem
+from toolkit.instrument.xpath_functions import EXTRA_FUNCTIONS, EXTRA_USAGE, call_extra
 
 __all__ = [
     "FUNCTIONS",

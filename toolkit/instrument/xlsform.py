@@ -84,7 +84,7 @@ import re
 import warnings
 from pathlib import Path
 
-from toolkit.errors import ParameterError
+from toolkit.errors import ParameterError, Problem
 from toolkit.instrument.builder import Builder
 from toolkit.instrument.located import Locations, mapping, scalar, sequence
 from toolkit.instrument.model import (
@@ -124,7 +124,7 @@ __all__ = [
 ]
 
 
-def read_xlsform(path: str | Path) -> Survey:
+def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     """Read an XLSForm workbook (``.xlsx``) into an instrument.
 
     Parameters
@@ -132,6 +132,9 @@ def read_xlsform(path: str | Path) -> Survey:
     path : str or Path
         The workbook: sheets ``survey`` (required), ``choices`` and ``settings``. It is named as
         given in located messages.
+    drop_unsupported : bool, optional
+        Leave out optional questions that use a feature sanhui does not support (geo, media,
+        external choices, ``search()``) instead of refusing the form; a warning lists them.
 
     Returns
     -------
@@ -175,7 +178,9 @@ def read_xlsform(path: str | Path) -> Survey:
     source = str(path)
     locations = Locations(source)
     builder = Builder(source, locations)
+    builder.pyxform_names = True
     p = SheetProblems(builder, locations)
+    p.drop_unsupported = drop_unsupported
     raw = open_workbook(path, p)
     if raw is None:
         raise p.error()
@@ -186,7 +191,9 @@ def read_xlsform(path: str | Path) -> Survey:
     settings_found = find_sheet(raw, "settings", p, required=False)
     survey_sheet = parse_sheet(found[0], found[1], SURVEY_KNOWN, TRANSLATED, p, sheet=found[0])
     choices_sheet = (
-        parse_sheet(*choices_found, CHOICES_KNOWN, ("label",), p, sheet=choices_found[0])
+        parse_sheet(
+            *choices_found, CHOICES_KNOWN, ("label",), p, sheet=choices_found[0], keep_unknown=True
+        )
         if choices_found
         else None
     )
@@ -204,6 +211,22 @@ def read_xlsform(path: str | Path) -> Survey:
     reader.read_choices(choices_sheet)
     title = next(v for k, v in settings.value if k.value == "title")
     pages = reader.read_survey(survey_sheet, title)
+    metadata = reader.metadata_node(survey_sheet)
+    if metadata is not None:
+        settings.value.append((scalar("metadata", metadata.start_mark), metadata))
+    if reader.settings_pairs.get("allow_choice_duplicates") is not None:
+        builder.allow_choice_duplicates = True
+    if p.dropped:
+        p.warnings.append(
+            Problem(
+                source,
+                f"dropped {len(p.dropped)} optional question(s) or column(s) using unsupported "
+                f"features: {'; '.join(p.dropped)}.",
+                None,
+                None,
+                "W_DROPPED",
+            )
+        )
     reader.check_dont_know_use()
     choices = reader.choices_node(choices_sheet)
     if not pages and not p.failed:
@@ -215,12 +238,12 @@ def read_xlsform(path: str | Path) -> Survey:
             "Add questions below the header row.",
             code="E_NO_PAGES",
         )
-    for warning in p.warnings:
-        warnings.warn(str(warning), UserWarning, stacklevel=2)
     pairs = {"settings": settings, "pages": sequence(pages, top)}
     if choices is not None:
         pairs["choices"] = choices
     survey = builder.build(mapping(pairs, top)) if pages else None
+    for warning in [*p.warnings, *builder.lenient]:
+        warnings.warn(str(warning), UserWarning, stacklevel=2)
     if survey is None:
         raise builder.error()
     return Survey(survey.settings, survey.pages, survey.choice_lists, source=source)

@@ -40,7 +40,14 @@ from typing import Any
 
 import regex as _regex
 
-__all__ = ["EXTRA_FUNCTIONS", "EXTRA_USAGE", "MAX_PATTERN", "MAX_SUBJECT", "REGEX_TIMEOUT", "call_extra"]
+__all__ = [
+    "EXTRA_FUNCTIONS",
+    "EXTRA_USAGE",
+    "MAX_PATTERN",
+    "MAX_SUBJECT",
+    "REGEX_TIMEOUT",
+    "call_extra",
+]
 
 #: Seconds one regex() match may take before it counts as no match.
 REGEX_TIMEOUT = 0.05
@@ -90,6 +97,22 @@ EXTRA_FUNCTIONS: Mapping[str, tuple[int, int]] = {
     "once": (1, 1),
     "uuid": (0, 1),
     "regex": (2, 2),
+    **{f: (1, 1) for f in ("sin", "cos", "tan", "asin", "acos", "atan", "log", "log10", "exp")},
+    "exp10": (1, 1),
+    "atan2": (2, 2),
+    "pi": (0, 0),
+}
+_MATH = {
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "log": math.log,
+    "log10": math.log10,
+    "exp": math.exp,
+    "exp10": lambda x: math.pow(10.0, x),
 }
 EXTRA_USAGE: Mapping[str, str] = {
     name: f"{name}({', '.join('x' * 1 for _ in range(low))})"
@@ -193,6 +216,15 @@ def call_extra(ev: Any, name: str, args: tuple[Any, ...]) -> str | float | bool:
     }
     if name in simple:
         return simple[name]()
+    if name in _MATH:
+        try:
+            return float(_MATH[name](n(0)))
+        except (ValueError, OverflowError):
+            return math.nan
+    if name == "atan2":
+        return math.atan2(n(0), n(1))
+    if name == "pi":
+        return math.pi
     if name == "round":
         digits = int(n(1)) if len(args) > 1 and math.isfinite(n(1)) else 0
         value = n(0)
