@@ -494,6 +494,31 @@ def test_features_real_forms_use_are_read(tmp_path: Path) -> None:
     from pyxform.xls2xform import convert as pyxform_convert
 
     assert "<instance>" in pyxform_convert(xlsform=str(out), validate=False).xform
+    from toolkit.instrument.dumper import dump_survey
+    from toolkit.instrument.loader import loads_survey
+
+    assert loads_survey(dump_survey(survey)).to_dict() == survey.to_dict()  # YAML holds it too
+
+
+def test_cli_convert_and_validate_drop_unsupported(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    rows = [HEADER, ("text", "t", "文"), ("geopoint", "where", "位置")]
+    path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["validate", str(path)])
+    assert refused.exit_code == 1 and "E_UNSUPPORTED_GEO" not in refused.output  # codes stay out
+    assert "uses geo" in refused.output
+    with pytest.warns(UserWarning, match=r"dropped 1 .*`where` \(geo"):
+        result = runner.invoke(
+            app, ["convert", "--drop-unsupported", str(path), str(tmp_path / "y.yaml")]
+        )
+    assert result.exit_code == 0, result.output
+    assert [q.id for q in read_xlsform(tmp_path / "x.xlsx", drop_unsupported=True).questions] == [
+        "t"
+    ]
 
 
 def test_field_list_that_is_not_a_grid_is_a_group(tmp_path: Path) -> None:

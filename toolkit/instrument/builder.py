@@ -282,8 +282,9 @@ class Builder(CrossChecks):
             place = Place((f"question `{qid}`",), qid)
             self.claim(qid, line_of(fields["id"][1]), place, f"question `{qid}`")
         # pyxform reads a question without a label (it warns; calculate rows have none)
+        optional_label = self.pyxform_names or peek_type(node) == "calculate"
         self.require(
-            fields, ("id", "type") if self.pyxform_names else ("id", "type", "label"), node, place
+            fields, ("id", "type") if optional_label else ("id", "type", "label"), node, place
         )
         qtype: str | None = None
         if "type" in fields:
@@ -508,6 +509,19 @@ class Builder(CrossChecks):
         return self.string(node, place, "default", empty=True)
 
     # --- cross checks ---------------------------------------------------------------------------
+
+
+def peek_type(node: Node) -> str | None:
+    """The `type` of a question mapping, before it is read (a calculate needs no label)."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if (
+                isinstance(key, ScalarNode)
+                and key.value == "type"
+                and isinstance(value, ScalarNode)
+            ):
+                return str(value.value)
+    return None
 
 
 def build(root: Node | None, source: str, locations: Locations | None = None) -> Survey:

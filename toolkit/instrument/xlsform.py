@@ -249,7 +249,7 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     return Survey(survey.settings, survey.pages, survey.choice_lists, source=source)
 
 
-def convert(src: str | Path, dst: str | Path) -> Survey:
+def convert(src: str | Path, dst: str | Path, *, drop_unsupported: bool = False) -> Survey:
     """Convert an instrument between YAML (``.yaml``/``.yml``) and XLSForm (``.xlsx``).
 
     This is the body of ``sanhui convert IN OUT``; the formats follow the extensions, so
@@ -261,6 +261,9 @@ def convert(src: str | Path, dst: str | Path) -> Survey:
         The instrument to read.
     dst : str or Path
         The file to write (replaced if it exists).
+    drop_unsupported : bool, optional
+        For an XLSForm source: leave out optional questions using geo, media, external choices
+        or ``search()`` (listed in a warning), see :func:`read_xlsform`.
 
     Returns
     -------
@@ -297,7 +300,7 @@ def convert(src: str | Path, dst: str | Path) -> Survey:
 
         survey = load_survey(src)
     else:
-        survey = read_xlsform(src)
+        survey = read_xlsform(src, drop_unsupported=drop_unsupported)
     if kinds[1] == "yaml":
         from toolkit.instrument.dumper import dump_survey
 
