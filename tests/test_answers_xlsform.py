@@ -1,0 +1,68 @@
+"""Answers to time, datetime, range and calculate questions, cascading choices and or_other."""
+
+from __future__ import annotations
+
+from toolkit.instrument.answers import check_answers
+from toolkit.instrument.answers_xlsform import calculate, offered, range_bounds, type_problem
+from toolkit.instrument.model import Choice, ChoiceList, Page, Question, Settings, Survey, Text
+
+
+def _survey() -> Survey:
+    state = ChoiceList("state", (Choice("tx", Text("Texas")), Choice("wa", Text("Washington"))))
+    county = ChoiceList(
+        "county",
+        (
+            Choice("harris", Text("Harris"), filters=(("state", "tx"),)),
+            Choice("king", Text("King"), filters=(("state", "wa"),)),
+        ),
+    )
+    questions = (
+        Question("state", "single", Text("州"), choices="state", or_other=True),
+        Question(
+            "county", "single", Text("县"), choices="county", choice_filter="state = ${state}"
+        ),
+        Question("n", "integer", Text("人数")),
+        Question("twice", "calculate", Text(""), calculation="${n} * 2"),
+        Question("score", "range", Text("分"), parameters="start=0 end=10 step=2"),
+        Question("at", "time", Text("时间")),
+        Question("when", "datetime", Text("日期时间")),
+    )
+    return Survey(
+        Settings("s", "1", Text("x")),
+        (Page("p", Text("页"), questions),),
+        {"state": state, "county": county},
+    )
+
+
+def test_types_of_the_new_questions() -> None:
+    s = _survey()
+    assert type_problem(s.question("at"), "09:30") is None
+    assert type_problem(s.question("at"), "09:30:59") is None
+    assert "HH:MM" in str(type_problem(s.question("at"), "9.30"))
+    assert type_problem(s.question("when"), "2026-03-01T09:30") is None
+    assert "YYYY-MM-DDTHH:MM" in str(type_problem(s.question("when"), "2026-03-01"))
+    assert range_bounds(s.question("score")) == (0.0, 10.0, 2.0)
+    assert type_problem(s.question("score"), 4) is None
+    assert "multiple of 2" in str(type_problem(s.question("score"), 3))
+    assert "from 0 to 10" in str(type_problem(s.question("score"), 12))
+    assert "number" in str(type_problem(s.question("score"), True))
+
+
+def test_cascading_choices_and_other() -> None:
+    s = _survey()
+    county = s.question("county")
+    assert offered(s.choice_lists["county"], county, {"state": "tx"}) == ("harris",)
+    assert offered(s.choice_lists["county"], county, {}) == ()
+    assert offered(s.choice_lists["state"], s.question("state"), {}) == ("tx", "wa", "other")
+    assert check_answers(s, {"state": "other"}) == []
+    assert check_answers(s, {"state": "tx", "county": "harris"}) == []
+    problems = check_answers(s, {"state": "tx", "county": "king"})
+    assert [p.field for p in problems] == ["county"] and "not offered" in problems[0].message
+
+
+def test_calculations_follow_the_answers() -> None:
+    s = _survey()
+    assert calculate(s, {"n": 4})["twice"] == 8.0
+    assert "twice" not in calculate(s, {})  # NaN: no value
+    assert check_answers(s, calculate(s, {"n": 4, "score": 6, "at": "08:00"})) == []
+    assert [p.field for p in check_answers(s, {"twice": [1]})] == ["twice"]
