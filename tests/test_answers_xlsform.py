@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.store_support import (
+    new_uuid,
+    setup_meeting,
+    store_fixture,  # noqa: F401  (the `store` fixture)
+)
+from toolkit.errors import AnswerError
+from toolkit.exports.tables import load_responses
 from toolkit.instrument.answers import check_answers
 from toolkit.instrument.answers_xlsform import calculate, offered, range_bounds, type_problem
 from toolkit.instrument.model import Choice, ChoiceList, Page, Question, Settings, Survey, Text
+from toolkit.store import Store, Submission
 
 
 def _survey() -> Survey:
@@ -66,3 +76,39 @@ def test_calculations_follow_the_answers() -> None:
     assert "twice" not in calculate(s, {})  # NaN: no value
     assert check_answers(s, calculate(s, {"n": 4, "score": 6, "at": "08:00"})) == []
     assert [p.field for p in check_answers(s, {"twice": [1]})] == ["twice"]
+
+
+def test_an_xlsform_ballot_is_stored_and_exported(store: Store) -> None:
+    survey = _survey()
+    setup_meeting(store, survey=survey)
+    answers = calculate(
+        survey,
+        {
+            "state": "wa",
+            "county": "king",
+            "n": 2,
+            "score": 8,
+            "at": "09:30",
+            "when": "2026-03-01T09:30",
+        },
+    )
+    assert store.submit(Submission(new_uuid(), "m1", answers, device="t1")).status == "stored"
+    other = {"state": "other", "n": 1}
+    assert store.submit(Submission(new_uuid(), "m1", other, device="t2")).status == "stored"
+    wrong = dict(answers, county="harris")  # not offered for Washington
+    with pytest.raises(AnswerError, match="not offered"):
+        store.submit(Submission(new_uuid(), "m1", wrong, device="t1"))
+    table, _, _ = load_responses(store, "m1")
+    assert sorted(table["state"].astype(str)) == ["other", "wa"]
+    row = table[table["state"] == "wa"].iloc[0]
+    # a calculation is kept as text, as ODK keeps it; a range value is a number
+    assert (row["county"], row["twice"], row["score"], row["at"]) == ("king", "4.0", 8.0, "09:30")
+
+
+def test_names_pyxform_allows_survive_the_store(store: Store) -> None:
+    dotted = Question("tel.office", "text", Text("电话"))
+    survey = Survey(
+        Settings("s", "1", Text("x"), xlsform_names=True), (Page("p", Text("页"), (dotted,)),), {}
+    )
+    setup_meeting(store, survey=survey)
+    assert store.submit(Submission(new_uuid(), "m1", {"tel.office": "1"})).status == "stored"

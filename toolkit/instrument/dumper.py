@@ -228,6 +228,8 @@ def survey_to_document(survey: Survey) -> dict[str, Any]:
         settings["metadata"] = dict(s.metadata)
     if s.allow_choice_duplicates:
         settings["allow_choice_duplicates"] = True
+    if s.xlsform_names:
+        settings["xlsform_names"] = True
     document: dict[str, Any] = {"settings": settings}
     named = {k: _choice_list(v) for k, v in survey.choice_lists.items() if k not in inline}
     if named:

@@ -136,6 +136,7 @@ _ADDED_FIELDS: dict[str, Any] = {
     "repeat_count": None,
     "metadata": (),
     "allow_choice_duplicates": False,
+    "xlsform_names": False,
 }
 
 
@@ -329,6 +330,8 @@ class Settings:
     metadata: tuple[tuple[str, str], ...] = ()
     #: XLSForm ``allow_choice_duplicates``: a list may repeat a value (for choice filters)
     allow_choice_duplicates: bool = False
+    #: names follow XLSForm's rule (``tel.office``, ``no-calendar``, longer than 32 characters)
+    xlsform_names: bool = False
 
 
 @dataclass(frozen=True)

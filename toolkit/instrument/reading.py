@@ -466,6 +466,10 @@ class NodeReader:
             values["anonymous"] = self.boolean(fields["anonymous"][1], place, "anonymous")
         if "kind" in fields:
             values["kind"] = self.option(fields["kind"][1], place, "kind", KINDS)
+        if "xlsform_names" in fields:
+            flag = self.boolean(fields["xlsform_names"][1], place, "xlsform_names")
+            values["xlsform_names"] = flag
+            self.pyxform_names = self.pyxform_names or bool(flag)
         if "allow_choice_duplicates" in fields:
             flag = self.boolean(
                 fields["allow_choice_duplicates"][1], place, "allow_choice_duplicates"

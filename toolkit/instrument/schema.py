@@ -57,6 +57,7 @@ SETTINGS_FIELDS = (
     "kind",
     "metadata",
     "allow_choice_duplicates",
+    "xlsform_names",
 )
 LIST_FIELDS = ("ordered", "dont_know_label", "choices")
 CHOICE_FIELDS = ("value", "label", "points", "filters")

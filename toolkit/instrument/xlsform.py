@@ -80,6 +80,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from pathlib import Path
@@ -97,6 +98,7 @@ from toolkit.instrument.model import (
     Survey,
     Text,
 )
+from toolkit.instrument.schema import check_id
 from toolkit.instrument.xlsform_reader import WorkbookReader
 from toolkit.instrument.xlsform_workbook import (
     CHOICES_KNOWN,
@@ -246,7 +248,12 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
         warnings.warn(str(warning), UserWarning, stacklevel=2)
     if survey is None:
         raise builder.error()
-    return Survey(survey.settings, survey.pages, survey.choice_lists, source=source)
+    ids = [*survey.choice_lists, *(v.name for v in survey.variables())]
+    ids += [q.id for q in survey.questions]
+    settings_ = survey.settings
+    if any(check_id(i) is not None for i in ids):  # kept when the instrument is stored as YAML
+        settings_ = dataclasses.replace(settings_, xlsform_names=True)
+    return Survey(settings_, survey.pages, survey.choice_lists, source=source)
 
 
 def convert(src: str | Path, dst: str | Path, *, drop_unsupported: bool = False) -> Survey:
