@@ -112,3 +112,24 @@ def test_names_pyxform_allows_survive_the_store(store: Store) -> None:
     )
     setup_meeting(store, survey=survey)
     assert store.submit(Submission(new_uuid(), "m1", {"tel.office": "1"})).status == "stored"
+
+
+def test_a_nested_group_hides_its_questions() -> None:
+    from toolkit.instrument.answers import relevance
+    from toolkit.instrument.model import Group
+
+    questions = (
+        Question("has_kids", "single", Text("有孩子吗"), choices="yn"),
+        Question("kids", "integer", Text("几个"), required=True, group="kids_group"),
+    )
+    page = Page(
+        "p",
+        Text("页"),
+        questions,
+        groups=(Group("kids_group", Text("孩子"), relevant="${has_kids} = 'yes'"),),
+    )
+    yn = ChoiceList("yn", (Choice("yes", Text("是")), Choice("no", Text("否"))))
+    survey = Survey(Settings("s", "1", Text("x")), (page,), {"yn": yn})
+    assert relevance(survey, {"has_kids": "no"})["kids"] is False
+    assert check_answers(survey, {"has_kids": "no"}) == []
+    assert [p.field for p in check_answers(survey, {"has_kids": "yes"})] == ["kids"]

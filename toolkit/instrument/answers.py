@@ -213,6 +213,18 @@ def _decide(
     needs: dict[str, set[str]] = {}
     for question in survey.questions:
         page_expr = _expression(survey, pages[question.id], "relevant")
+        # the relevance of the nested groups holding the question counts as the page's
+        by_id = {g.id: g for g in pages[question.id].groups}
+        group = by_id.get(question.group or "")
+        while group is not None:
+            if group.relevant is not None:
+                inner = parse(group.relevant)
+                page_expr = (
+                    inner
+                    if page_expr is None
+                    else parse(f"({page_expr.source}) and ({inner.source})")
+                )
+            group = by_id.get(group.parent or "")
         own_expr = _expression(survey, question, "relevant")
         expressions[question.id] = (page_expr, own_expr)
         names = set().union(*(e.references for e in (page_expr, own_expr) if e is not None))
