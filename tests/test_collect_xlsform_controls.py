@@ -77,3 +77,25 @@ def test_the_form_hides_calculations_and_filters_choices() -> None:
     assert form.controls["note_ro"].disabled
     form.go_to(1)
     assert [c for c, _ in form.controls["county"].options] == ["king"]
+
+
+def test_metadata_rows_are_submitted_as_paradata() -> None:
+    import dataclasses
+
+    s = _survey()
+    s = dataclasses.replace(
+        s,
+        settings=dataclasses.replace(
+            s.settings, metadata=(("start", "start"), ("today", "today"), ("phone", "phonenumber"))
+        ),
+    )
+    backend = MemoryBackend()
+    form = _form(s)
+    form.store = backend
+    form.set_answer("state", "tx")
+    assert form.submit()
+    (ballot,) = backend.ballots.values()
+    assert ballot["paradata"]["metadata"] == {
+        "start": "2026-11-27T09:00:00+00:00",
+        "today": "2026-11-27",
+    }  # the phone number is never collected

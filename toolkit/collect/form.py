@@ -34,7 +34,12 @@ from toolkit.collect.attempts import AttemptLimiter, Locked, locked_message, sha
 from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad, SharedLooks
 from toolkit.collect.i18n import t
 from toolkit.collect.style import CSS
-from toolkit.collect.xlsform_controls import HIDDEN_TYPES, PLACEHOLDERS, recalculate
+from toolkit.collect.xlsform_controls import (
+    HIDDEN_TYPES,
+    PLACEHOLDERS,
+    metadata_paradata,
+    recalculate,
+)
 from toolkit.collect.xlsform_controls import options as choice_options
 from toolkit.errors import AnswerError, ConflictError, Problem, ToolkitError
 from toolkit.instrument.answers import check_answers, clean_answers, is_relevant
@@ -418,8 +423,12 @@ class SurveyForm:
                     answers=answers,
                     device=self.device,
                     started_at=r.started_at,
-                    submitted_at=self._clock(),
-                    paradata={"page_seconds": dict(r.page_seconds), "language": self.language},
+                    submitted_at=(now := self._clock()),
+                    paradata={
+                        "page_seconds": dict(r.page_seconds),
+                        "language": self.language,
+                        **metadata_paradata(self.survey, r.started_at, now, self.device),
+                    },
                     ballot_code=r.ballot_code,
                 )
             except AnswerError as error:

@@ -10,13 +10,14 @@ date-time typed as text (checked by :func:`toolkit.instrument.answers_xlsform.ty
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from toolkit.instrument.answers_xlsform import calculate, offered
 from toolkit.instrument.model import ChoiceList, Question, Survey
 
-__all__ = ["HIDDEN_TYPES", "PLACEHOLDERS", "options", "recalculate"]
+__all__ = ["HIDDEN_TYPES", "PLACEHOLDERS", "metadata_paradata", "options", "recalculate"]
 
 #: Types the tablet never shows (their value is computed).
 HIDDEN_TYPES = ("calculate",)
@@ -44,3 +45,32 @@ def recalculate(survey: Survey, answers: MutableMapping[str, Any]) -> None:
             answers.pop(q.id, None)
             if q.id in computed:
                 answers[q.id] = computed[q.id]
+
+
+def metadata_paradata(
+    survey: Survey, started: dt.datetime, submitted: dt.datetime, device: str | None
+) -> dict[str, Any]:
+    """The XLSForm metadata rows (``start``, ``end``, ``today``, ``deviceid``) as paradata,
+    ``{"metadata": {name: value}}``, recorded by the tablet. Rows naming a person (username,
+    phonenumber, email, subscriberid, simserial) stay empty: ballots are anonymous; ``audit``
+    is the per-page timing the form records anyway.
+
+    >>> from toolkit.instrument.model import Page, Question, Settings, Text
+    >>> s = Survey(Settings("s", "1", Text("x"), metadata=(("begun", "start"), ("d", "deviceid"))),
+    ...            (Page("p", Text("页"), (Question("n", "note", Text("注")),)),), {})
+    >>> t = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    >>> metadata_paradata(s, t, t, "A3")
+    {'metadata': {'begun': '2026-03-01T09:30:00+00:00', 'd': 'A3'}}
+    """
+    values: dict[str, Any] = {}
+    for name, kind in survey.settings.metadata:
+        kind = kind.removeprefix("uri:").replace("imei", "deviceid")
+        if kind == "start":
+            values[name] = started.isoformat()
+        elif kind == "end":
+            values[name] = submitted.isoformat()
+        elif kind == "today":
+            values[name] = submitted.date().isoformat()
+        elif kind == "deviceid" and device:
+            values[name] = device
+    return {"metadata": values} if values else {}
