@@ -574,3 +574,26 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path.write_text("type,name\n", encoding="utf-8")
     (problem,) = _problems(path)
     assert "not an .xlsx workbook" in problem
+
+
+def test_regex_constraints_are_read_and_bad_patterns_refused(tmp_path: Path) -> None:
+    rows = [
+        ("type", "name", "label", "constraint"),
+        ("text", "code", "编号", "regex(., '^[0-9]{3}$')"),
+        ("text", "bad", "坏", "regex(., '([a-z]')"),
+    ]
+    found = _codes(make_xlsform(tmp_path / "x.xlsx", rows, YES_NO))
+    assert [c for c, _ in found] == ["E_BAD_REGEX"] and "row 3" in found[0][1]
+    survey = read_xlsform(make_xlsform(tmp_path / "y.xlsx", rows[:2], YES_NO))
+    from toolkit.instrument.answers import check_answers
+
+    assert check_answers(survey, {"code": "123"}) == []
+    assert len(check_answers(survey, {"code": "12a"})) == 1
+    # a catastrophic pattern is bounded by the timeout: no match, quickly
+    import time
+
+    from toolkit.instrument.expressions import evaluate
+
+    started = time.perf_counter()
+    assert evaluate("regex(${t}, '^(a+)+$')", {"t": "a" * 5000 + "!"}) is False
+    assert time.perf_counter() - started < 2

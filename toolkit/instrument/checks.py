@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from typing import cast
+from typing import Any, cast
 
 from toolkit._checks import did_you_mean
 from toolkit.errors import InstrumentError, Problem
@@ -159,6 +159,24 @@ class CrossChecks(NodeReader):
         for text, line, place, first in self.pending_pages:
             self.expression(text, line, place, "relevant", names, first, None)
 
+    def check_patterns(self, parsed: Any, line: int | None, place: Place, name: str) -> None:
+        """A regex() pattern written in the form must compile and be at most MAX_PATTERN long."""
+        from toolkit.instrument.expressions import Call, String, walk_nodes
+        from toolkit.instrument.xpath_functions import MAX_PATTERN, pattern_problem
+
+        for node in walk_nodes(parsed.root):
+            if isinstance(node, Call) and node.name == "regex" and isinstance(node.args[1], String):
+                why = pattern_problem(node.args[1].value)
+                if why is not None:
+                    self.add(
+                        line,
+                        place,
+                        f"the regex() pattern `{node.args[1].value[:60]}` {why}.",
+                        f"Write a valid pattern of at most {MAX_PATTERN} characters.",
+                        name,
+                        code="E_BAD_REGEX",
+                    )
+
     def expression(
         self,
         text: str,
@@ -214,6 +232,7 @@ class CrossChecks(NodeReader):
                         code="E_UNKNOWN_REFERENCE",
                     )
             return
+        self.check_patterns(parsed, line, place, name)
         constraint = name == "constraint"
         if parsed.uses_current and not constraint:
             self.add(

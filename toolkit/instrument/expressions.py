@@ -211,6 +211,11 @@ def _children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
+def walk_nodes(root: Node) -> Iterator[Node]:
+    """Every node of a syntax tree."""
+    return (node for node, _ in _walk(root))
+
+
 def _walk(root: Node) -> Iterator[tuple[Node, int]]:
     """Every node with its depth (root = 1), without recursion."""
     stack: list[tuple[Node, int]] = [(root, 1)]

@@ -125,6 +125,21 @@ def _compiled(pattern: str) -> Any:
     return _regex.compile(pattern, _regex.VERSION0)
 
 
+def pattern_problem(pattern: str) -> str | None:
+    """Why a regex() pattern cannot be used, or None.
+
+    >>> pattern_problem("^[0-9]{3}$") is None, pattern_problem("([a-z]")
+    (True, 'is not a valid pattern (missing ) at position 6)')
+    """
+    if len(pattern) > MAX_PATTERN:
+        return f"is {len(pattern)} characters long"
+    try:
+        _compiled(pattern)
+    except _regex.error as exc:
+        return f"is not a valid pattern ({exc})"
+    return None
+
+
 def regex_match(text: str, pattern: str) -> bool:
     """Whether ``pattern`` occurs in ``text``, bounded in size and time (see the module).
 
