@@ -302,7 +302,8 @@ def test_unknown_key_without_close_match_lists_fields() -> None:
     assert found.endswith(
         "unknown field `zzz`. The fields of a question are: id, type, label, hint, required, "
         "required_message, constraint, constraint_message, relevant, appearance, choices, items, "
-        "per_subject, allow_dont_know, default, min_length, max_length."
+        "per_subject, allow_dont_know, default, min_length, max_length, calculation, read_only, "
+        "choice_filter, or_other, parameters, group, name."
     )
 
 
@@ -317,7 +318,7 @@ def test_unknown_question_type_did_you_mean() -> None:
 def test_unknown_question_type_without_close_match() -> None:
     assert only_problem(doc("- {id: q, type: slider, label: 问}")).endswith(
         "unknown question type `slider`. Use one of: single, multiple, grid, integer, decimal, "
-        "text, date, note."
+        "text, date, note, calculate, time, datetime, range."
     )
 
 
@@ -740,9 +741,10 @@ def test_structure_errors() -> None:
         "be a mapping of `field: value` lines; got `just a string`. Its fields are: id, type, "
         "label, hint, required, required_message, constraint, constraint_message, relevant, "
         "appearance, choices, items, per_subject, allow_dont_know, default, min_length, "
-        "max_length.",
+        "max_length, calculation, read_only, choice_filter, or_other, parameters, group, name.",
         f"t.yaml, line {line_of(text, '  - 5')}, page 2: a page must be a mapping of `field: "
-        "value` lines; got `5`. Its fields are: id, title, relevant, questions.",
+        "value` lines; got `5`. Its fields are: id, title, relevant, questions, groups, repeat, "
+        "repeat_count.",
         f"t.yaml, line {line_of(text, 'p3')}, page `p3`, field `questions`: the page has no "
         "questions. Add questions under `questions:`, or remove the page.",
     ]

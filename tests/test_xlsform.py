@@ -333,12 +333,11 @@ def test_unknown_and_unsupported_types(tmp_path: Path) -> None:
         ("end group",),
     ]
     problems = _problems(make_xlsform(tmp_path / "x.xlsx", rows, YES_NO))
-    assert len(problems) == 4  # every problem is collected before raising
+    assert len(problems) == 3  # every problem is collected before raising
     assert "sheet `survey`, row 3, column `type` (A): unknown type `selekt_one yn`" in problems[0]
     assert "Did you mean `select_one`?" in problems[0]
-    assert "row 4" in problems[1] and "geopoint" in problems[1]
-    assert "row 5" in problems[2] and "computed" in problems[2]
-    assert "row 6" in problems[3] and "paradata" in problems[3]
+    assert "row 4" in problems[1] and "uses geo" in problems[1]
+    assert "row 5" in problems[2] and "calculation" in problems[2]
 
 
 def test_bad_expressions(tmp_path: Path) -> None:
@@ -354,16 +353,17 @@ def test_bad_expressions(tmp_path: Path) -> None:
     ]
     path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
     codes = _codes(path)
-    assert [c for c, _ in codes] == [
-        "E_EXPRESSION_SYNTAX",
-        "E_UNKNOWN_REFERENCE",
-        "E_FORWARD_REFERENCE",
-    ]
+    # a forward reference works in ODK and pyxform accepts it: read with a warning
+    assert [c for c, _ in codes] == ["E_EXPRESSION_SYNTAX", "E_UNKNOWN_REFERENCE"]
     assert "row 4, column `relevant` (D)" in codes[0][1]
     assert "row 5, column `relevant` (D)" in codes[1][1]
-    assert "row 6, column `relevant` (D)" in codes[2][1]
     problems = _problems(path)
-    assert "Did you mean `q`?" in problems[1] and "(sheet `survey`, row 7)" in problems[2]
+    assert "Did you mean `q`?" in problems[1]
+    with (
+        pytest.warns(UserWarning, match=r"row 6, column `relevant` \(D\).*comes later"),
+        pytest.raises(InstrumentError),
+    ):
+        read_xlsform(path)
 
 
 def test_syntax_error_and_unknown_name_are_both_reported(tmp_path: Path) -> None:
@@ -403,27 +403,125 @@ def test_unknown_columns_are_ignored_with_a_warning(tmp_path: Path) -> None:
 
 def test_unsupported_features_are_named(tmp_path: Path) -> None:
     rows = [
-        ("type", "name", "label", "media::image", "label::Français (fr)", "choice_filter"),
-        ("begin repeat", "r", "重复"),
-        ("text", "t", "文"),
-        ("end repeat",),
+        ("type", "name", "label", "media::image", "appearance", "required"),
         ("begin group", "p", "页"),
-        ("begin group", "inner", "内"),
-        ("text", "u", "文"),
-        ("end group",),
-        ("select_one yn", "s", "选", "a.png", "Choisir", "name = ${u}"),
+        ("text", "t", "文"),
+        ("select_one_from_file places.csv", "place", "地点"),
+        ("select_one yn", "s", "选", "a.png", "search('things')"),
+        ("image", "photo", "照片", None, None, "yes"),
+        ("geopoint", "where", "位置"),
         ("end group",),
     ]
-    codes = _codes(make_xlsform(tmp_path / "x.xlsx", rows, YES_NO))
-    found = {c: w for c, w in codes}
-    assert "column `media::image` (D)" in found["E_UNSUPPORTED_COLUMN"]
-    assert "row 2, column `type` (A)" in found["E_UNSUPPORTED_REPEAT"]
-    assert "row 6" in found["E_UNSUPPORTED_NESTED_GROUP"]
-    assert "row 9, column `choice_filter` (F)" in found["E_UNSUPPORTED_CHOICE_FILTER"]
-    assert "E_UNKNOWN_REFERENCE" not in found  # `u` is in the refused group: no follow-on
+    path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
+    found = _codes(path)
+    assert ("E_UNSUPPORTED_MEDIA", "column `media::image` (D)") in [
+        (c, w.split(", sheet `survey`, row 1, ")[-1]) for c, w in found
+    ]
+    assert [c for c, w in found if "row 4, column `type` (A)" in w] == ["E_UNSUPPORTED_EXTERNAL"]
+    assert [c for c, w in found if "row 5, column `appearance`" in w] == ["E_UNSUPPORTED_SEARCH"]
+    assert [c for c, w in found if "row 7, column `type` (A)" in w] == ["E_UNSUPPORTED_GEO"]
+    problems = "\n".join(_problems(path))
+    assert "uses external choices" in problems and "uses `search()`" in problems
+    assert "--drop-unsupported" in problems
+    # dropping: the required photo cannot be dropped, the optional ones are listed
+    with pytest.raises(InstrumentError) as info:
+        read_xlsform(path, drop_unsupported=True)
+    assert [p.code for p in info.value.problems] == ["E_UNSUPPORTED_MEDIA"]
+    assert "it is required, so it cannot be dropped" in str(info.value)
+    rows = [r for r in rows if r[:2] != ("image", "photo")]
+    path = make_xlsform(tmp_path / "y.xlsx", rows, YES_NO)
+    with pytest.warns(UserWarning, match=r"dropped 4 .*`place` \(external choices.*`where` \(geo"):
+        survey = read_xlsform(path, drop_unsupported=True)
+    assert [q.id for q in survey.questions] == ["t"]
 
 
-def test_bad_grid_rows(tmp_path: Path) -> None:
+def test_features_real_forms_use_are_read(tmp_path: Path) -> None:
+    rows = [
+        ("type", "name", "label", "calculation", "choice_filter", "read_only", "repeat_count"),
+        ("start", "start"),
+        ("deviceid", "deviceid"),
+        ("begin group", "p", "页"),
+        ("integer", "n", "人数"),
+        ("calculate", "twice", None, "${n} * 2"),
+        ("select_one state", "state", "州"),
+        ("select_one county", "county", "县", None, "state = ${state}"),
+        ("select_one yn or_other", "yn_q", "是否"),
+        ("time", "t", "时间", None, None, "yes"),
+        ("dateTime", "dt", "日期时间"),
+        ("begin group", "inner", "内"),
+        ("begin repeat", "member", "成员", None, None, None, "${n}"),
+        ("text", "name", "姓名"),
+        ("end repeat",),
+        ("end group",),
+        ("end group",),
+        ("begin group", "q", "页二"),
+        ("text", "name", "名称"),
+        ("end group",),
+    ]
+    choices = [
+        ("list_name", "name", "label", "state"),
+        *YES_NO[1:],
+        ("state", "tx", "Texas"),
+        ("state", "wa", "Washington"),
+        ("county", "harris", "Harris", "tx"),
+        ("county", "king", "King", "wa"),
+    ]
+    path = make_xlsform(tmp_path / "x.xlsx", rows, choices)
+    survey = read_xlsform(path)
+    assert survey.settings.metadata == (("start", "start"), ("deviceid", "deviceid"))
+    assert survey.question("twice").type == "calculate"
+    assert survey.question("twice").calculation == "${n} * 2"
+    county = survey.question("county")
+    assert county.choice_filter == "state = ${state}"
+    assert survey.choice_lists["county"].choice("king").filters == (("state", "wa"),)
+    assert survey.question("yn_q").or_other
+    assert survey.question("t").type == "time" and survey.question("t").read_only
+    assert survey.question("dt").type == "datetime"
+    page = survey.pages[0]
+    assert [(g.id, g.parent, g.repeat, g.repeat_count) for g in page.groups] == [
+        ("inner", None, False, None),
+        ("member", "inner", True, "${n}"),
+    ]
+    assert survey.question("name").group == "member"
+    assert page.repeat_of(survey.question("name")) == "member"
+    # a name repeating in another group is read (pyxform allows it) under a unique id
+    assert survey.question("q_name").name == "name"
+    assert "name" not in [v.name for v in survey.variables()]  # answered per repetition
+    assert [q.id for q in survey.repeat_questions()["member"]] == ["name"]
+    out = tmp_path / "back.xlsx"
+    write_xlsform(survey, out)
+    assert read_xlsform(out).to_dict() == survey.to_dict()
+    from pyxform.xls2xform import convert as pyxform_convert
+
+    assert "<instance>" in pyxform_convert(xlsform=str(out), validate=False).xform
+    from toolkit.instrument.dumper import dump_survey
+    from toolkit.instrument.loader import loads_survey
+
+    assert loads_survey(dump_survey(survey)).to_dict() == survey.to_dict()  # YAML holds it too
+
+
+def test_cli_convert_and_validate_drop_unsupported(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    rows = [HEADER, ("text", "t", "文"), ("geopoint", "where", "位置")]
+    path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["validate", str(path)])
+    assert refused.exit_code == 1 and "E_UNSUPPORTED_GEO" not in refused.output  # codes stay out
+    assert "uses geo" in refused.output
+    with pytest.warns(UserWarning, match=r"dropped 1 .*`where` \(geo"):
+        result = runner.invoke(
+            app, ["convert", "--drop-unsupported", str(path), str(tmp_path / "y.yaml")]
+        )
+    assert result.exit_code == 0, result.output
+    assert [q.id for q in read_xlsform(tmp_path / "x.xlsx", drop_unsupported=True).questions] == [
+        "t"
+    ]
+
+
+def test_field_list_that_is_not_a_grid_is_a_group(tmp_path: Path) -> None:
     rows = [
         ("type", "name", "label", "appearance", "relevant"),
         ("begin group", "p", "页"),
@@ -435,10 +533,13 @@ def test_bad_grid_rows(tmp_path: Path) -> None:
         ("end group",),
     ]
     choices = [*YES_NO, ("other", "x", "叉")]
-    joined = "\n".join(_problems(make_xlsform(tmp_path / "x.xlsx", rows, choices)))
-    assert "row 6, column `type` (A): the rows of grid `g` must be `select_one`" in joined
-    assert "column `relevant` is not used on the rows of a grid" in joined
-    assert "use several choice lists" in joined
+    survey = read_xlsform(make_xlsform(tmp_path / "x.xlsx", rows, choices))
+    assert [(q.id, q.type, q.group) for q in survey.questions] == [
+        ("a", "single", "g"),
+        ("b", "single", "g"),
+        ("c", "text", "g"),
+    ]
+    assert survey.pages[0].groups[0].appearance == "field-list"
 
 
 def test_unclosed_group_and_version_default(tmp_path: Path) -> None:
@@ -473,3 +574,26 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     path.write_text("type,name\n", encoding="utf-8")
     (problem,) = _problems(path)
     assert "not an .xlsx workbook" in problem
+
+
+def test_regex_constraints_are_read_and_bad_patterns_refused(tmp_path: Path) -> None:
+    rows = [
+        ("type", "name", "label", "constraint"),
+        ("text", "code", "编号", "regex(., '^[0-9]{3}$')"),
+        ("text", "bad", "坏", "regex(., '([a-z]')"),
+    ]
+    found = _codes(make_xlsform(tmp_path / "x.xlsx", rows, YES_NO))
+    assert [c for c, _ in found] == ["E_BAD_REGEX"] and "row 3" in found[0][1]
+    survey = read_xlsform(make_xlsform(tmp_path / "y.xlsx", rows[:2], YES_NO))
+    from toolkit.instrument.answers import check_answers
+
+    assert check_answers(survey, {"code": "123"}) == []
+    assert len(check_answers(survey, {"code": "12a"})) == 1
+    # a catastrophic pattern is bounded by the timeout: no match, quickly
+    import time
+
+    from toolkit.instrument.expressions import evaluate
+
+    started = time.perf_counter()
+    assert evaluate("regex(${t}, '^(a+)+$')", {"t": "a" * 5000 + "!"}) is False
+    assert time.perf_counter() - started < 2

@@ -52,11 +52,15 @@ def _fail(error: Exception) -> typer.Exit:
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Instrument files (YAML or XLSForm).")],
+    drop_unsupported: Annotated[
+        bool,
+        typer.Option(help="XLSForm: leave out optional geo/media/external/search() questions."),
+    ] = False,
 ) -> None:
     """Check instruments; print every problem with its file, line and fix."""
     from toolkit.instrument.loader import validate_files
 
-    raise typer.Exit(code=validate_files(files))
+    raise typer.Exit(code=validate_files(files, drop_unsupported=drop_unsupported))
 
 
 @app.command()
@@ -253,13 +257,17 @@ def sync(
 def convert(
     source: Annotated[Path, typer.Argument(help="Instrument to read (.yaml/.yml or .xlsx).")],
     target: Annotated[Path, typer.Argument(help="File to write (.yaml/.yml or .xlsx).")],
+    drop_unsupported: Annotated[
+        bool,
+        typer.Option(help="XLSForm: leave out optional geo/media/external/search() questions."),
+    ] = False,
 ) -> None:
     """Convert an instrument between YAML and XLSForm (ODK, KoboToolbox, SurveyCTO)."""
     from toolkit.errors import ToolkitError
     from toolkit.instrument.xlsform import convert as convert_instrument
 
     try:
-        survey = convert_instrument(source, target)
+        survey = convert_instrument(source, target, drop_unsupported=drop_unsupported)
     except ToolkitError as error:
         raise _fail(error) from error
     typer.echo(f"{source} -> {target}: {survey.id} {survey.version}, {len(survey.pages)} pages")

@@ -34,6 +34,13 @@ from toolkit.collect.attempts import AttemptLimiter, Locked, locked_message, sha
 from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad, SharedLooks
 from toolkit.collect.i18n import t
 from toolkit.collect.style import CSS
+from toolkit.collect.xlsform_controls import (
+    HIDDEN_TYPES,
+    PLACEHOLDERS,
+    metadata_paradata,
+    recalculate,
+)
+from toolkit.collect.xlsform_controls import options as choice_options
 from toolkit.errors import AnswerError, ConflictError, Problem, ToolkitError
 from toolkit.instrument.answers import check_answers, clean_answers, is_relevant
 from toolkit.instrument.model import DONT_KNOW, Page, Question, Survey, Text
@@ -268,6 +275,7 @@ class SurveyForm:
         else:
             answers[variable] = value
         self.messages.pop(variable, None)
+        recalculate(self.survey, answers)
         self._save_draft()
         self._refresh_relevance()
 
@@ -415,8 +423,12 @@ class SurveyForm:
                     answers=answers,
                     device=self.device,
                     started_at=r.started_at,
-                    submitted_at=self._clock(),
-                    paradata={"page_seconds": dict(r.page_seconds), "language": self.language},
+                    submitted_at=(now := self._clock()),
+                    paradata={
+                        "page_seconds": dict(r.page_seconds),
+                        "language": self.language,
+                        **metadata_paradata(self.survey, r.started_at, now, self.device),
+                    },
                     ballot_code=r.ballot_code,
                 )
             except AnswerError as error:
@@ -670,7 +682,7 @@ class SurveyForm:
                 row.add_class("sh-grid-row")
                 parts.append(row)
                 parts.extend(self._message(name))
-        elif q.type == "note":
+        elif q.type in ("note", *HIDDEN_TYPES):
             pass
         else:
             parts.append(self._control(q))
@@ -703,7 +715,7 @@ class SurveyForm:
         value = self.respondent.answers.get(q.id)
         control: w.Widget
         if q.type == "single":
-            options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
+            options = choice_options(self.survey.scale(q), q, self.respondent.answers, lang)
             control = ChoiceGroup(
                 options,
                 value=value,
@@ -711,17 +723,17 @@ class SurveyForm:
                 looks=self._looks,
             )
         elif q.type == "multiple":
-            options = [(c.value, c.label.get(lang)) for c in self.survey.scale(q).choices]
+            options = choice_options(self.survey.scale(q), q, self.respondent.answers, lang)
             control = MultiChoice(
                 options,
                 value=value or (),
                 on_change=lambda v: self.set_answer(q.id, v),
                 looks=self._looks,
             )
-        elif q.type in ("integer", "decimal"):
+        elif q.type in ("integer", "decimal", "range"):
             control = NumberPad(
                 text="" if value is None else str(value),
-                decimal=q.type == "decimal",
+                decimal=q.type != "integer",
                 clear_label=t("clear", lang),
                 delete_label=t("delete", lang),
                 on_change=lambda text: self._number_typed(q, text),
@@ -742,10 +754,12 @@ class SurveyForm:
                 value=value or "", layout=w.Layout(width="95%"), continuous_update=False
             )
             if q.max_length:
-                control.placeholder = ""
+                control.placeholder = PLACEHOLDERS.get(q.type, "")
             control.observe(
                 lambda change: self.set_answer(q.id, change["new"].strip() or None), names="value"
             )
+        if q.read_only and hasattr(control, "disabled"):
+            control.disabled = True
         self.controls[q.id] = control
         return control
 

@@ -362,18 +362,22 @@ def responses_from_answers(
         q = variable.question
         raw = [a.get(variable.name) for a in answers]
         if q.type in ("single", "grid"):
-            codes = list(survey.scale(q).values)
+            # a value may repeat in a list (allow_choice_duplicates, for choice filters)
+            codes = list(dict.fromkeys(survey.scale(q).values))
+            if q.or_other:
+                codes.append("other")
             if variable.item is not None and variable.item.allow_dont_know:
                 codes.append(DONT_KNOW)
             data[variable.name] = pd.Categorical(raw, categories=codes, ordered=True)
         elif q.type == "multiple":
             missing = np.array([not v for v in raw], dtype=bool)
-            for code in survey.scale(q).values:
+            extra = ("other",) if q.or_other else ()
+            for code in dict.fromkeys((*survey.scale(q).values, *extra)):
                 flags = np.array([bool(v) and code in v for v in raw], dtype=np.int64)  # type: ignore[operator]
                 data[f"{q.id}__{code}"] = pd.arrays.IntegerArray(flags, missing.copy())
         elif q.type == "integer":
             data[variable.name] = pd.array(raw, dtype="Int64")
-        elif q.type == "decimal":
+        elif q.type in ("decimal", "range"):  # a range answer is a number on a scale
             data[variable.name] = pd.array(
                 [None if v is None else float(v) for v in raw], dtype="Float64"
             )

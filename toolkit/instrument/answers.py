@@ -213,6 +213,18 @@ def _decide(
     needs: dict[str, set[str]] = {}
     for question in survey.questions:
         page_expr = _expression(survey, pages[question.id], "relevant")
+        # the relevance of the nested groups holding the question counts as the page's
+        by_id = {g.id: g for g in pages[question.id].groups}
+        group = by_id.get(question.group or "")
+        while group is not None:
+            if group.relevant is not None:
+                inner = parse(group.relevant)
+                page_expr = (
+                    inner
+                    if page_expr is None
+                    else parse(f"({page_expr.source}) and ({inner.source})")
+                )
+            group = by_id.get(group.parent or "")
         own_expr = _expression(survey, question, "relevant")
         expressions[question.id] = (page_expr, own_expr)
         names = set().union(*(e.references for e in (page_expr, own_expr) if e is not None))
@@ -410,9 +422,15 @@ def _type_problem(survey: Survey, variable: Variable, value: object) -> str | No
     kind = question.type
     if _empty(value):
         return f"an empty answer ({value!r}) is not stored; leave the variable out when unanswered"
+    if kind in ("time", "datetime", "range", "calculate"):
+        from toolkit.instrument.answers_xlsform import type_problem
+
+        return type_problem(question, value)
     if kind in ("single", "grid"):
         scale = _scale(survey, question)
         codes = list(scale.values)
+        if question.or_other:
+            codes.append("other")
         allow_dont_know = variable.item is not None and variable.item.allow_dont_know
         if allow_dont_know:
             codes.append(DONT_KNOW)
@@ -431,7 +449,8 @@ def _type_problem(survey: Survey, variable: Variable, value: object) -> str | No
                 else ""
             )
             return f"must be a list of codes of `{scale.id}`; got {value!r}.{hint}"
-        unknown = [v for v in value if not isinstance(v, str) or v not in scale.values]
+        allowed = (*scale.values, "other") if question.or_other else scale.values
+        unknown = [v for v in value if not isinstance(v, str) or v not in allowed]
         if unknown:
             hints = "".join(did_you_mean(v, scale.values) for v in unknown if isinstance(v, str))
             return (
@@ -641,6 +660,16 @@ def check_answers(
         if question.id not in constraints:
             constraints[question.id] = _expression(survey, question, "constraint")
         constraint = constraints[question.id]
+        if question.choice_filter is not None and question.type in ("single", "multiple"):
+            from toolkit.instrument.answers_xlsform import offered
+
+            codes = offered(_scale(survey, question), question, visible)
+            chosen = value if isinstance(value, list | tuple) else [value]
+            if any(c not in codes for c in chosen):
+                shown = _codes(list(codes))
+                message = f"{value!r} is not offered here (choices: {shown})"
+                problems.append(Problem(where, message, None, name))
+                continue
         if constraint is not None and not is_true(constraint, visible, current=value):
             message = _message(question.constraint_message, DEFAULT_CONSTRAINT_MESSAGE, language)
             problems.append(Problem(where, message, None, name))

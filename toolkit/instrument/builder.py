@@ -27,6 +27,7 @@ from toolkit.instrument.model import (
     QUESTION_TYPES,
     ChoiceList,
     GridItem,
+    Group,
     Page,
     Question,
     QuestionType,
@@ -35,6 +36,7 @@ from toolkit.instrument.model import (
 )
 from toolkit.instrument.schema import (
     FIELD_TYPES,
+    GROUP_FIELDS,
     ITEM_FIELDS,
     MAX_TEXT_LENGTH,
     PAGE_FIELDS,
@@ -42,6 +44,7 @@ from toolkit.instrument.schema import (
     TOP_FIELDS,
     TYPE_FIELDS,
     check_id,
+    check_xml_name,
 )
 
 __all__ = ["Builder", "build"]
@@ -147,7 +150,7 @@ class Builder(CrossChecks):
                 continue
             list_id = str(key.value)
             place = Place((f"choice list `{list_id}`",))
-            why = check_id(list_id)
+            why = check_xml_name(list_id) if self.pyxform_names else check_id(list_id)
             if why is not None:
                 self.add(line_of(key), place, why, code="E_BAD_ID")
                 continue
@@ -216,9 +219,53 @@ class Builder(CrossChecks):
             self.pending_pages.append(
                 (relevant, line_of(fields["relevant"][1]), place, first_index)
             )
+        groups = self.groups(fields["groups"][1], place, first_index) if "groups" in fields else ()
+        repeat = (
+            bool(self.boolean(fields["repeat"][1], place, "repeat"))
+            if "repeat" in fields
+            else False
+        )
+        repeat_count = (
+            self.string(fields["repeat_count"][1], place, "repeat_count")
+            if "repeat_count" in fields
+            else None
+        )
         if page_id is None or title is None or not ok or not questions:
             return None
-        return Page(page_id, title, tuple(questions), relevant, line=line_of(node))
+        return Page(
+            page_id,
+            title,
+            tuple(questions),
+            relevant,
+            groups,
+            repeat,
+            repeat_count,
+            line=line_of(node),
+        )
+
+    def groups(self, node: Node, page: Place, first_index: int) -> tuple[Group, ...]:
+        """The nested groups of a page (read from XLSForm; their relevance is checked)."""
+        out: list[Group] = []
+        for entry in self.sequence(node, page, "groups") or ():
+            fields = self.mapping(entry, page, GROUP_FIELDS, what="a group")
+            if fields is None or "id" not in fields:
+                continue
+            values: dict[str, Any] = {}
+            for name in ("id", "relevant", "appearance", "parent", "repeat_count"):
+                if name in fields:
+                    values[name] = self.string(fields[name][1], page, name)
+            if "label" in fields:
+                values["label"] = self.text(fields["label"][1], page, "label")
+            if "repeat" in fields:
+                values["repeat"] = bool(self.boolean(fields["repeat"][1], page, "repeat"))
+            if values.get("id") is None:
+                continue
+            place = page.sub(f"group `{values['id']}`")
+            if values.get("relevant") is not None:
+                line = line_of(fields["relevant"][1])
+                self.pending_pages.append((values["relevant"], line, place, first_index))
+            out.append(Group(**{k: v for k, v in values.items() if v is not None}))
+        return tuple(out)
 
     def question(self, node: Node, number: int, page: str) -> Question | None:
         peeked = peek_id(node)
@@ -234,7 +281,11 @@ class Builder(CrossChecks):
         if qid is not None:
             place = Place((f"question `{qid}`",), qid)
             self.claim(qid, line_of(fields["id"][1]), place, f"question `{qid}`")
-        self.require(fields, ("id", "type", "label"), node, place)
+        # pyxform reads a question without a label (it warns; calculate rows have none)
+        optional_label = self.pyxform_names or peek_type(node) == "calculate"
+        self.require(
+            fields, ("id", "type") if optional_label else ("id", "type", "label"), node, place
+        )
         qtype: str | None = None
         if "type" in fields:
             qtype = self.string(fields["type"][1], place, "type")
@@ -271,10 +322,13 @@ class Builder(CrossChecks):
         for name in ("hint", "required_message", "constraint_message"):
             if name in fields:
                 values[name] = self.text(fields[name][1], place, name)
-        for name in ("required", "per_subject"):
+        for name in ("required", "per_subject", "read_only", "or_other"):
             if name in fields:
                 values[name] = self.boolean(fields[name][1], place, name)
-        for name in ("constraint", "relevant"):
+        for name in ("constraint", "relevant", "calculation", "choice_filter", "parameters"):
+            if name in fields:
+                values[name] = self.string(fields[name][1], place, name)
+        for name in ("group", "name"):
             if name in fields:
                 values[name] = self.string(fields[name][1], place, name)
         if "appearance" in fields:
@@ -363,7 +417,7 @@ class Builder(CrossChecks):
         question = Question(
             qid,
             cast(QuestionType, qtype),
-            label or Text("?"),  # a missing label is already reported
+            label or Text(""),  # a missing label is reported (YAML) or allowed (XLSForm)
             items=tuple(items) if items_ok else (),
             line=line_of(node),
             **{k: v for k, v in values.items() if v is not None},
@@ -455,6 +509,19 @@ class Builder(CrossChecks):
         return self.string(node, place, "default", empty=True)
 
     # --- cross checks ---------------------------------------------------------------------------
+
+
+def peek_type(node: Node) -> str | None:
+    """The `type` of a question mapping, before it is read (a calculate needs no label)."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if (
+                isinstance(key, ScalarNode)
+                and key.value == "type"
+                and isinstance(value, ScalarNode)
+            ):
+                return str(value.value)
+    return None
 
 
 def build(root: Node | None, source: str, locations: Locations | None = None) -> Survey:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from typing import cast
+from typing import Any, cast
 
 from toolkit._checks import did_you_mean
 from toolkit.errors import InstrumentError, Problem
@@ -151,13 +151,31 @@ class CrossChecks(NodeReader):
                 names.setdefault(q.id, ("note" if q.type == "note" else "question", info))
         for info in self.questions:
             q = info.question
-            for name in ("relevant", "constraint"):
-                text = q.relevant if name == "relevant" else q.constraint
+            for name in ("relevant", "constraint", "calculation", "choice_filter"):
+                text = getattr(q, name)
                 if text is not None:
                     line = info.lines.get(name)
                     self.expression(text, line, info.place, name, names, info.index, info)
         for text, line, place, first in self.pending_pages:
             self.expression(text, line, place, "relevant", names, first, None)
+
+    def check_patterns(self, parsed: Any, line: int | None, place: Place, name: str) -> None:
+        """A regex() pattern written in the form must compile and be at most MAX_PATTERN long."""
+        from toolkit.instrument.expressions import Call, String, walk_nodes
+        from toolkit.instrument.xpath_functions import MAX_PATTERN, pattern_problem
+
+        for node in walk_nodes(parsed.root):
+            if isinstance(node, Call) and node.name == "regex" and isinstance(node.args[1], String):
+                why = pattern_problem(node.args[1].value)
+                if why is not None:
+                    self.add(
+                        line,
+                        place,
+                        f"the regex() pattern `{node.args[1].value[:60]}` {why}.",
+                        f"Write a valid pattern of at most {MAX_PATTERN} characters.",
+                        name,
+                        code="E_BAD_REGEX",
+                    )
 
     def expression(
         self,
@@ -175,7 +193,21 @@ class CrossChecks(NodeReader):
 
         where = self.where(line, place, name)
         try:
-            parsed = parse(text, where=where)
+            try:
+                parsed = parse(text, where=where, paths=name == "choice_filter")
+            except InstrumentError:
+                if not self.pyxform_names:
+                    raise
+                # pyxform takes a bare name as an XPath path (it reads as empty): warn
+                parsed = parse(text, where=where, paths=True)
+                self.add(
+                    line,
+                    place,
+                    f"`{text}` holds a bare name, which XPath reads as an empty path.",
+                    "Write text in quotes ('text') and answers as ${name}.",
+                    name,
+                    code="E_BARE_NAME",
+                )
         except InstrumentError as exc:
             for problem in exc.problems:
                 fixed = Problem(
@@ -200,6 +232,7 @@ class CrossChecks(NodeReader):
                         code="E_UNKNOWN_REFERENCE",
                     )
             return
+        self.check_patterns(parsed, line, place, name)
         constraint = name == "constraint"
         if parsed.uses_current and not constraint:
             self.add(

@@ -48,6 +48,7 @@ from toolkit.instrument.model import (
     Choice,
     ChoiceList,
     GridItem,
+    Group,
     Page,
     Question,
     Survey,
@@ -104,6 +105,8 @@ def _choice(choice: Choice) -> _Flow:
     out = _Flow(value=choice.value, label=_text(choice.label))
     if choice.points is not None:
         out["points"] = _points(choice.points)
+    if choice.filters:
+        out["filters"] = _Flow(dict(choice.filters))
     return out
 
 
@@ -133,7 +136,9 @@ def _item(item: GridItem, grid_dont_know: bool | None) -> _Flow | dict[str, Any]
 
 
 def _question(q: Question, inline: ChoiceList | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": q.id, "type": q.type, "label": _text(q.label)}
+    out: dict[str, Any] = {"id": q.id, "type": q.type}
+    if q.label.languages or q.type != "calculate":
+        out["label"] = _text(q.label)
     if q.hint is not None:
         out["hint"] = _text(q.hint)
     if q.required:
@@ -165,6 +170,24 @@ def _question(q: Question, inline: ChoiceList | None) -> dict[str, Any]:
         out["min_length"] = q.min_length
     if q.max_length != _DEFAULT_MAX_LENGTH:
         out["max_length"] = q.max_length
+    for name in ("calculation", "choice_filter", "parameters", "group", "name"):
+        if getattr(q, name) is not None:
+            out[name] = getattr(q, name)
+    for name in ("read_only", "or_other"):
+        if getattr(q, name):
+            out[name] = True
+    return out
+
+
+def _group(group: Group) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": group.id}
+    if group.label is not None:
+        out["label"] = _text(group.label)
+    for name in ("relevant", "appearance", "parent", "repeat_count"):
+        if getattr(group, name) is not None:
+            out[name] = getattr(group, name)
+    if group.repeat:
+        out["repeat"] = True
     return out
 
 
@@ -172,7 +195,13 @@ def _page(page: Page, inline: dict[str, ChoiceList]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": page.id, "title": _text(page.title)}
     if page.relevant is not None:
         out["relevant"] = page.relevant
+    if page.repeat:
+        out["repeat"] = True
+    if page.repeat_count is not None:
+        out["repeat_count"] = page.repeat_count
     out["questions"] = [_question(q, inline.get(q.id)) for q in page.questions]
+    if page.groups:
+        out["groups"] = [_group(g) for g in page.groups]
     return out
 
 
@@ -195,6 +224,12 @@ def survey_to_document(survey: Survey) -> dict[str, Any]:
     settings["kind"] = s.kind
     settings["anonymous"] = s.anonymous
     settings["default_language"] = s.default_language
+    if s.metadata:
+        settings["metadata"] = dict(s.metadata)
+    if s.allow_choice_duplicates:
+        settings["allow_choice_duplicates"] = True
+    if s.xlsform_names:
+        settings["xlsform_names"] = True
     document: dict[str, Any] = {"settings": settings}
     named = {k: _choice_list(v) for k, v in survey.choice_lists.items() if k not in inline}
     if named:

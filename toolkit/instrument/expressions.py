@@ -80,6 +80,7 @@ from typing import TypeAlias
 
 from toolkit._checks import did_you_mean
 from toolkit.errors import InstrumentError, ParameterError, Problem
+from toolkit.instrument.xpath_functions import EXTRA_FUNCTIONS, EXTRA_USAGE, call_extra
 
 __all__ = [
     "FUNCTIONS",
@@ -120,6 +121,7 @@ FUNCTIONS: Mapping[str, tuple[int, int]] = {
     "today": (0, 0),
     "number": (1, 1),
     "coalesce": (2, 2),
+    **EXTRA_FUNCTIONS,
 }
 
 #: A value of the language: a string, a number (always a float) or a boolean.
@@ -162,6 +164,15 @@ class Current:
 
 
 @dataclass(frozen=True, slots=True)
+class Path:
+    """A bare name (``state``: a column of the choice a ``choice_filter`` tests) or ``..`` (the
+    enclosing repeat, as the argument of ``position(..)``)."""
+
+    name: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Negate:
     """Unary minus."""
 
@@ -187,7 +198,7 @@ class Call:
     pos: int = field(default=0, compare=False)
 
 
-Node: TypeAlias = Number | String | Reference | Current | Negate | Operation | Call
+Node: TypeAlias = Number | String | Reference | Current | Path | Negate | Operation | Call
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -198,6 +209,11 @@ def _children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Call):
         return node.args
     return ()
+
+
+def walk_nodes(root: Node) -> Iterator[Node]:
+    """Every node of a syntax tree."""
+    return (node for node, _ in _walk(root))
 
 
 def _walk(root: Node) -> Iterator[tuple[Node, int]]:
@@ -343,10 +359,9 @@ def _tokenize(text: str) -> list[_Token]:
             continue
         if ch == ".":
             if i + 1 < n and text[i + 1] == ".":
-                raise _Failure(
-                    f"`..` {_at(i)} (the parent node) is not supported",
-                    "Refer to other answers as ${question_id}.",
-                )
+                tokens.append(_Token("parent", "..", i))
+                i += 2
+                continue
             tokens.append(_Token("dot", ".", i))
             i += 1
             continue
@@ -363,6 +378,10 @@ def _tokenize(text: str) -> list[_Token]:
             j = i + 1
             while j < n and text[j] in _NAME_CHARS:
                 j += 1
+            if j + 1 < n and text[j] == ":" and text[j + 1] in _NAME_START:  # jr:choice-name
+                j += 1
+                while j < n and text[j] in _NAME_CHARS:
+                    j += 1
             word = text[i:j]
             tokens.append(_Token("name", word, i, word))
             i = j
@@ -411,7 +430,8 @@ _VALUE_HINT = "Write a value there: a number, a 'string', ${question}, `.` or a 
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, paths: bool = False) -> None:
+        self.paths = paths  # bare names are choice columns (a choice_filter)
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
@@ -492,6 +512,8 @@ class _Parser:
             return Reference(str(token.value), token.pos)
         if token.kind == "dot":
             return Current(token.pos)
+        if token.kind == "parent":
+            return Path("..", token.pos)
         if token.kind == "op" and token.text == "-":
             self.expect_value(f"after `-` {_at(token.pos)}")
             return Negate(self.expression(_UNARY), token.pos)
@@ -525,15 +547,11 @@ class _Parser:
                 raise _Failure(f"expected a value before `{word}` {_at(token.pos)}", _VALUE_HINT)
             if word in FUNCTIONS:
                 raise _Failure(f"`{word}` {_at(token.pos)} is a function; write `{word}(...)`")
+            if self.paths:
+                return Path(word, token.pos)
             raise _Failure(
                 f"unknown name `{word}` {_at(token.pos)}",
                 f"Refer to an answer as ${{{word}}}, and write text in quotes: '{word}'.",
-            )
-        if word == "regex":
-            raise _Failure(
-                f"`regex()` {_at(token.pos)} is not supported: a pattern can make matching take "
-                "hours on a tablet",
-                "Check text with string-length(), or ask with choices instead of free text.",
             )
         if word not in FUNCTIONS:
             supported = ", ".join(f"{f}()" for f in FUNCTIONS)
@@ -578,11 +596,12 @@ _USAGE = {
     "today": "today()",
     "number": "number(value)",
     "coalesce": "coalesce(value, fallback)",
+    **EXTRA_USAGE,
 }
 
 
 def _starts_value(token: _Token) -> bool:
-    if token.kind in ("number", "string", "ref", "dot"):
+    if token.kind in ("number", "string", "ref", "dot", "parent"):
         return True
     if token.kind == "name":
         return token.text not in _KEYWORD_OPERATORS
@@ -590,11 +609,20 @@ def _starts_value(token: _Token) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_source(text: str) -> Expression:
-    root = _Parser(text).parse()
+def _parse_source(text: str, paths: bool = False) -> Expression:
+    root = _Parser(text, paths).parse()
+    if isinstance(root, Path) and root.name == "..":
+        raise _Failure(f"`..` {_at(root.pos)} (the parent node) is only read in `position(..)`")
     references: set[str] = set()
     uses_current = False
     for node, depth in _walk(root):
+        if isinstance(node, Call) and node.name != "position":
+            for arg in node.args:
+                if isinstance(arg, Path) and arg.name == "..":
+                    raise _Failure(
+                        f"`..` {_at(arg.pos)} (the parent node) is only read in `position(..)`",
+                        "Refer to other answers as ${question_id}.",
+                    )
         if depth > MAX_DEPTH:
             raise _Failure(
                 f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
@@ -612,7 +640,7 @@ def _shown(text: str) -> str:
     return flat if len(flat) <= 80 else flat[:77] + "..."
 
 
-def parse(text: str, *, where: str = "") -> Expression:
+def parse(text: str, *, where: str = "", paths: bool = False) -> Expression:
     """Parse an expression (cached: the same text gives the same :class:`Expression`).
 
     Parameters
@@ -623,6 +651,9 @@ def parse(text: str, *, where: str = "") -> Expression:
     where : str, optional
         The location prefix of the error, e.g. ``"surveys/x.yaml, line 12, question `q1`, field
         `relevant`"``.
+    paths : bool, optional
+        Read bare names (``state = ${state}``) as the columns of a choice, as a ``choice_filter``
+        does; elsewhere a bare name is a mistake for ``${name}`` or ``'text'``.
 
     Returns
     -------
@@ -666,7 +697,7 @@ def parse(text: str, *, where: str = "") -> Expression:
         )
         raise InstrumentError([problem])
     try:
-        return _parse_source(text)
+        return _parse_source(text, paths)
     except _Failure as failure:
         message = f"cannot parse `{_shown(text)}`: {failure.message}."
         raise InstrumentError([Problem(where, message, failure.fix)]) from None
@@ -848,6 +879,8 @@ class _Evaluator:
             return _scalar(self.values.get(node.name))
         if isinstance(node, Current):
             return _scalar(self.current)
+        if isinstance(node, Path):
+            return _scalar(self.values.get("@" + node.name))  # a choice column, '' if none
         if isinstance(node, Negate):
             return -to_number(self.run(node.operand))
         if isinstance(node, Operation):
@@ -890,6 +923,8 @@ class _Evaluator:
             return first if to_string(first) != "" else self.run(args[1])
         if name == "today":
             return (self.today or _dt.date.today()).isoformat()
+        if name in EXTRA_FUNCTIONS:
+            return call_extra(self, name, args)
         raise AssertionError(f"unhandled function {name}")  # pragma: no cover - parse rejects
 
 

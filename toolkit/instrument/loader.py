@@ -262,7 +262,7 @@ def load_survey(path: str | Path) -> Survey:
     return loads_survey(text, source=source)
 
 
-def validate_files(paths: Sequence[str | Path]) -> int:
+def validate_files(paths: Sequence[str | Path], *, drop_unsupported: bool = False) -> int:
     """Validate instrument files (YAML, or XLSForm ``.xlsx``); print one result per file; return the
     exit code (0 ok, 1 not).
 
@@ -282,7 +282,7 @@ def validate_files(paths: Sequence[str | Path]) -> int:
             if Path(path).suffix.lower() in (".xlsx", ".xls"):
                 from toolkit.instrument.xlsform import read_xlsform
 
-                survey = read_xlsform(path)
+                survey = read_xlsform(path, drop_unsupported=drop_unsupported)
             else:
                 survey = load_survey(path)
         except InstrumentError as exc:

@@ -50,10 +50,12 @@ from typing import Any, Literal
 __all__ = [
     "DONT_KNOW",
     "LANGUAGES",
+    "METADATA_TYPES",
     "QUESTION_TYPES",
     "Choice",
     "ChoiceList",
     "GridItem",
+    "Group",
     "Language",
     "Page",
     "Question",
@@ -67,7 +69,20 @@ __all__ = [
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
-QuestionType = Literal["single", "multiple", "grid", "integer", "decimal", "text", "date", "note"]
+QuestionType = Literal[
+    "single",
+    "multiple",
+    "grid",
+    "integer",
+    "decimal",
+    "text",
+    "date",
+    "note",
+    "calculate",
+    "time",
+    "datetime",
+    "range",
+]
 QUESTION_TYPES: tuple[QuestionType, ...] = (
     "single",
     "multiple",
@@ -77,6 +92,24 @@ QUESTION_TYPES: tuple[QuestionType, ...] = (
     "text",
     "date",
     "note",
+    "calculate",
+    "time",
+    "datetime",
+    "range",
+)
+
+#: XLSForm metadata types: recorded by the tablet itself and stored as paradata, not answers.
+METADATA_TYPES = (
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "phonenumber",
+    "email",
+    "subscriberid",
+    "simserial",
+    "audit",
 )
 
 #: The stored code of the "don't know" (不了解) answer of a rating-grid item.
@@ -88,7 +121,23 @@ DONT_KNOW_LABEL_EN = "Don't know"
 #: Fields added to the model after instruments were first stored, with their defaults: left out
 #: of :meth:`Survey.to_dict` when they hold the default, so that the content hash of an existing
 #: instrument does not change.
-_ADDED_FIELDS: dict[str, Any] = {"other": ()}
+_ADDED_FIELDS: dict[str, Any] = {
+    "other": (),
+    "filters": (),
+    "calculation": None,
+    "read_only": False,
+    "choice_filter": None,
+    "or_other": False,
+    "parameters": None,
+    "group": None,
+    "name": None,
+    "groups": (),
+    "repeat": False,
+    "repeat_count": None,
+    "metadata": (),
+    "allow_choice_duplicates": False,
+    "xlsform_names": False,
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +160,7 @@ class Text:
 
     def __post_init__(self) -> None:
         # an empty English text is no English text: one spelling, so a dump and reload agree
-        if self.en == "":
+        if self.en is not None and not self.en.strip():  # blank is absent, as a file reads it
             object.__setattr__(self, "en", None)
 
     def get(self, language: str = "zh") -> str:
@@ -145,6 +194,9 @@ class Choice:
     value: str
     label: Text
     points: float | None = None
+    #: other columns of the choice row, ``(column, value)``, that a ``choice_filter`` reads
+    #: (``(("state", "texas"),)``)
+    filters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,18 +257,62 @@ class Question:
     default: str | None = None
     min_length: int | None = None  # text only
     max_length: int | None = 2000  # text only: a bound on what a tablet may send
+    #: calculate only: the expression whose value is stored
+    calculation: str | None = None
+    #: shown but not editable (XLSForm ``read_only``)
+    read_only: bool = False
+    #: single / multiple: an expression over the choice's columns (``name``, ``state``, ...)
+    #: and the answers, selecting which choices are offered (cascading selects)
+    choice_filter: str | None = None
+    #: single / multiple: an "other" choice (value ``other``) with a text box (``{id}_other``)
+    or_other: bool = False
+    #: range only: XLSForm ``parameters`` such as ``start=1 end=10 step=1``
+    parameters: str | None = None
+    #: the nested group (of :attr:`Page.groups`) holding the question, ``None`` at page level
+    group: str | None = None
+    #: the XLSForm name when it repeats another group's (the id is then made unique)
+    name: str | None = None
     line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
+class Group:
+    """A group nested inside a page (XLSForm ``begin group`` / ``begin repeat`` inside another
+    group). ``parent`` is the enclosing nested group, ``None`` for the page itself; a ``repeat``
+    group's questions are answered once per repetition (child rows keyed by the ballot)."""
+
+    id: str
+    label: Text | None = None
+    relevant: str | None = None
+    appearance: str | None = None
+    parent: str | None = None
+    repeat: bool = False
+    repeat_count: str | None = None
+
+
+@dataclass(frozen=True)
 class Page:
-    """A page (group) of questions shown together on the tablet."""
+    """A page (group) of questions shown together on the tablet. A ``repeat`` page is a
+    top-level repeat group."""
 
     id: str
     title: Text
     questions: tuple[Question, ...]
     relevant: str | None = None
+    groups: tuple[Group, ...] = ()
+    repeat: bool = False
+    repeat_count: str | None = None
     line: int | None = field(default=None, compare=False)
+
+    def repeat_of(self, question: Question) -> str | None:
+        """The id of the innermost repeat holding ``question`` (the page's when it repeats)."""
+        by_id = {g.id: g for g in self.groups}
+        group = by_id.get(question.group or "")
+        while group is not None:
+            if group.repeat:
+                return group.id
+            group = by_id.get(group.parent or "")
+        return self.id if self.repeat else None
 
 
 @dataclass(frozen=True)
@@ -230,6 +326,12 @@ class Settings:
     anonymous: bool = True
     kind: Literal["evaluation", "hearing", "coordination", "other"] = "other"
     description: Text | None = None
+    #: XLSForm metadata rows ``(name, type)`` (``("start", "start")``): paradata, not answers
+    metadata: tuple[tuple[str, str], ...] = ()
+    #: XLSForm ``allow_choice_duplicates``: a list may repeat a value (for choice filters)
+    allow_choice_duplicates: bool = False
+    #: names follow XLSForm's rule (``tel.office``, ``no-calendar``, longer than 32 characters)
+    xlsform_names: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,10 +392,13 @@ class Survey:
         return self.choice_lists[question.choices]
 
     def variables(self, *, subjects: Sequence[str] = ()) -> tuple[Variable, ...]:
-        """Every answer variable in order; ``subjects`` expands per-subject grids."""
+        """Every answer variable of the ballot (one row each) in order; ``subjects`` expands
+        per-subject grids. Questions inside a repeat group are not here: they are answered once
+        per repetition (:meth:`repeat_questions`)."""
         out: list[Variable] = []
+        repeated = {q.id for qs in self.repeat_questions().values() for q in qs}
         for q in self.questions:
-            if q.type == "note":
+            if q.type == "note" or q.id in repeated:
                 continue
             if q.type != "grid":
                 out.append(Variable(q.id, q))
@@ -303,6 +408,16 @@ class Survey:
             else:
                 out += [Variable(it.id, q, it) for it in q.items]
         return tuple(out)
+
+    def repeat_questions(self) -> dict[str, tuple[Question, ...]]:
+        """The questions of each repeat group (innermost repeat), by repeat id, in order."""
+        out: dict[str, list[Question]] = {}
+        for page in self.pages:
+            for q in page.questions:
+                repeat = page.repeat_of(q)
+                if repeat is not None:
+                    out.setdefault(repeat, []).append(q)
+        return {k: tuple(v) for k, v in out.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready dictionary of the whole instrument (no source lines)."""

@@ -40,13 +40,28 @@ from toolkit.instrument.schema import (
     SETTINGS_FIELDS,
     SURVEY_ID_RE,
     VALUE_RE,
+    XML_VALUE_RE,
     check_id,
+    check_xml_name,
 )
 
 __all__ = ["LANGUAGE_RE", "NodeReader"]
 
 #: A language key of a text: a code (``fr``, ``zh-Hant``) or a name as an XLSForm column gives it
 #: (``Swahili``, ``English (en)``, ``العربية``).
+#: Rules of sanhui's YAML instruments that pyxform does not have: an XLSForm breaking them is read
+#: with a warning (forward references in relevance work in ODK; a message without its rule and
+#: a default that is not a choice are ignored by ODK; a note has a value, '' unless a default).
+PYXFORM_ACCEPTS = frozenset(
+    {
+        "E_MESSAGE_WITHOUT_RULE",
+        "E_FORWARD_REFERENCE",
+        "E_BAD_DEFAULT",
+        "E_REFERENCE_TO_NOTE",
+        "E_DOT_OUTSIDE_CONSTRAINT",
+        "E_BARE_NAME",
+    }
+)
 LANGUAGE_RE = re.compile(r"[^\s:`{}\[\],][^:`{}\[\],]{0,39}")
 CONSTRUCTOR = SafeConstructor()
 
@@ -59,6 +74,10 @@ class NodeReader:
         self.locations = locations  # cells of a workbook; None for a YAML file
         self.problems: list[tuple[int, Problem]] = []
         self.suggested: set[tuple[int, str]] = set()  # (mapping node id, field suggested)
+        #: XLSForm names follow pyxform (XML names: `-`, `.`, any length); YAML ids stay Stata-safe
+        self.pyxform_names = False
+        self.allow_choice_duplicates = False
+        self.lenient: list[Problem] = []  # our rules that pyxform does not have, as warnings
 
     # --- problems -------------------------------------------------------------------------------
     def at(self, line: int | None) -> str:
@@ -93,6 +112,11 @@ class NodeReader:
         code: str,
     ) -> None:
         where = self.where(line, place, name)
+        if self.pyxform_names and code in PYXFORM_ACCEPTS:
+            # pyxform (and ODK) accept it: read the form and warn
+            code = "W_" + code[2:]
+            self.lenient.append(Problem(where, message, fix or None, place.question, code))
+            return
         problem = Problem(where, message, fix or None, place.question, code)
         self.problems.append((line or 0, problem))
 
@@ -321,6 +345,8 @@ class NodeReader:
                 text = self.string(value_node, place, name, empty=True)
                 if text is not None and text.strip():
                     texts[language] = text
+            if not texts and self.pyxform_names and not node.value:
+                return Text("")  # an XLSForm choice without a label: pyxform warns only
             if not texts:
                 self.add(
                     line_of(node),
@@ -347,7 +373,7 @@ class NodeReader:
         value = self.string(node, place, name)
         if value is None:
             return None
-        why = check_id(value)
+        why = check_xml_name(value) if self.pyxform_names else check_id(value)
         if why is not None:
             self.add(line_of(node), place, why, None, name, code="E_BAD_ID")
             return None
@@ -440,6 +466,20 @@ class NodeReader:
             values["anonymous"] = self.boolean(fields["anonymous"][1], place, "anonymous")
         if "kind" in fields:
             values["kind"] = self.option(fields["kind"][1], place, "kind", KINDS)
+        if "xlsform_names" in fields:
+            flag = self.boolean(fields["xlsform_names"][1], place, "xlsform_names")
+            values["xlsform_names"] = flag
+            self.pyxform_names = self.pyxform_names or bool(flag)
+        if "allow_choice_duplicates" in fields:
+            flag = self.boolean(
+                fields["allow_choice_duplicates"][1], place, "allow_choice_duplicates"
+            )
+            values["allow_choice_duplicates"] = flag
+            self.allow_choice_duplicates = bool(flag)
+        if "metadata" in fields and isinstance(fields["metadata"][1], MappingNode):
+            values["metadata"] = tuple(
+                (str(k.value), str(v.value)) for k, v in fields["metadata"][1].value
+            )
         if any(values.get(k) is None for k in ("id", "version", "title")):
             return None
         return Settings(**{k: v for k, v in values.items() if v is not None})
@@ -516,7 +556,7 @@ class NodeReader:
         value = self.string(fields["value"][1], place, "value")
         if value is not None:
             place = Place((*place.parts[:-1], f"choice `{value}`"), place.question)
-            if not VALUE_RE.fullmatch(value):
+            if not (XML_VALUE_RE if self.pyxform_names else VALUE_RE).fullmatch(value):
                 self.add(
                     line_of(fields["value"][1]),
                     place,
@@ -527,7 +567,7 @@ class NodeReader:
                     code="E_BAD_CHOICE_VALUE",
                 )
                 value = None
-            elif value in seen:
+            elif value in seen and not self.allow_choice_duplicates:
                 self.add(
                     line_of(fields["value"][1]),
                     place,
@@ -545,4 +585,7 @@ class NodeReader:
             return None
         if "points" in fields and points is None and not is_null(fields["points"][1]):
             return None
-        return Choice(value, label, points)
+        filters: tuple[tuple[str, str], ...] = ()
+        if "filters" in fields and isinstance(fields["filters"][1], MappingNode):
+            filters = tuple((str(k.value), str(v.value)) for k, v in fields["filters"][1].value)
+        return Choice(value, label, points, filters)

@@ -80,11 +80,12 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from pathlib import Path
 
-from toolkit.errors import ParameterError
+from toolkit.errors import ParameterError, Problem
 from toolkit.instrument.builder import Builder
 from toolkit.instrument.located import Locations, mapping, scalar, sequence
 from toolkit.instrument.model import (
@@ -97,6 +98,7 @@ from toolkit.instrument.model import (
     Survey,
     Text,
 )
+from toolkit.instrument.schema import check_id
 from toolkit.instrument.xlsform_reader import WorkbookReader
 from toolkit.instrument.xlsform_workbook import (
     CHOICES_KNOWN,
@@ -124,7 +126,7 @@ __all__ = [
 ]
 
 
-def read_xlsform(path: str | Path) -> Survey:
+def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     """Read an XLSForm workbook (``.xlsx``) into an instrument.
 
     Parameters
@@ -132,6 +134,9 @@ def read_xlsform(path: str | Path) -> Survey:
     path : str or Path
         The workbook: sheets ``survey`` (required), ``choices`` and ``settings``. It is named as
         given in located messages.
+    drop_unsupported : bool, optional
+        Leave out optional questions that use a feature sanhui does not support (geo, media,
+        external choices, ``search()``) instead of refusing the form; a warning lists them.
 
     Returns
     -------
@@ -175,7 +180,9 @@ def read_xlsform(path: str | Path) -> Survey:
     source = str(path)
     locations = Locations(source)
     builder = Builder(source, locations)
+    builder.pyxform_names = True
     p = SheetProblems(builder, locations)
+    p.drop_unsupported = drop_unsupported
     raw = open_workbook(path, p)
     if raw is None:
         raise p.error()
@@ -186,7 +193,9 @@ def read_xlsform(path: str | Path) -> Survey:
     settings_found = find_sheet(raw, "settings", p, required=False)
     survey_sheet = parse_sheet(found[0], found[1], SURVEY_KNOWN, TRANSLATED, p, sheet=found[0])
     choices_sheet = (
-        parse_sheet(*choices_found, CHOICES_KNOWN, ("label",), p, sheet=choices_found[0])
+        parse_sheet(
+            *choices_found, CHOICES_KNOWN, ("label",), p, sheet=choices_found[0], keep_unknown=True
+        )
         if choices_found
         else None
     )
@@ -204,6 +213,22 @@ def read_xlsform(path: str | Path) -> Survey:
     reader.read_choices(choices_sheet)
     title = next(v for k, v in settings.value if k.value == "title")
     pages = reader.read_survey(survey_sheet, title)
+    metadata = reader.metadata_node(survey_sheet)
+    if metadata is not None:
+        settings.value.append((scalar("metadata", metadata.start_mark), metadata))
+    if reader.settings_pairs.get("allow_choice_duplicates") is not None:
+        builder.allow_choice_duplicates = True
+    if p.dropped:
+        p.warnings.append(
+            Problem(
+                source,
+                f"dropped {len(p.dropped)} optional question(s) or column(s) using unsupported "
+                f"features: {'; '.join(p.dropped)}.",
+                None,
+                None,
+                "W_DROPPED",
+            )
+        )
     reader.check_dont_know_use()
     choices = reader.choices_node(choices_sheet)
     if not pages and not p.failed:
@@ -215,18 +240,23 @@ def read_xlsform(path: str | Path) -> Survey:
             "Add questions below the header row.",
             code="E_NO_PAGES",
         )
-    for warning in p.warnings:
-        warnings.warn(str(warning), UserWarning, stacklevel=2)
     pairs = {"settings": settings, "pages": sequence(pages, top)}
     if choices is not None:
         pairs["choices"] = choices
     survey = builder.build(mapping(pairs, top)) if pages else None
+    for warning in [*p.warnings, *builder.lenient]:
+        warnings.warn(str(warning), UserWarning, stacklevel=2)
     if survey is None:
         raise builder.error()
-    return Survey(survey.settings, survey.pages, survey.choice_lists, source=source)
+    ids = [*survey.choice_lists, *(v.name for v in survey.variables())]
+    ids += [q.id for q in survey.questions]
+    settings_ = survey.settings
+    if any(check_id(i) is not None for i in ids):  # kept when the instrument is stored as YAML
+        settings_ = dataclasses.replace(settings_, xlsform_names=True)
+    return Survey(settings_, survey.pages, survey.choice_lists, source=source)
 
 
-def convert(src: str | Path, dst: str | Path) -> Survey:
+def convert(src: str | Path, dst: str | Path, *, drop_unsupported: bool = False) -> Survey:
     """Convert an instrument between YAML (``.yaml``/``.yml``) and XLSForm (``.xlsx``).
 
     This is the body of ``sanhui convert IN OUT``; the formats follow the extensions, so
@@ -238,6 +268,9 @@ def convert(src: str | Path, dst: str | Path) -> Survey:
         The instrument to read.
     dst : str or Path
         The file to write (replaced if it exists).
+    drop_unsupported : bool, optional
+        For an XLSForm source: leave out optional questions using geo, media, external choices
+        or ``search()`` (listed in a warning), see :func:`read_xlsform`.
 
     Returns
     -------
@@ -274,7 +307,7 @@ def convert(src: str | Path, dst: str | Path) -> Survey:
 
         survey = load_survey(src)
     else:
-        survey = read_xlsform(src)
+        survey = read_xlsform(src, drop_unsupported=drop_unsupported)
     if kinds[1] == "yaml":
         from toolkit.instrument.dumper import dump_survey
 

@@ -1,32 +1,35 @@
 """Reading the rows of an XLSForm into the located mapping that the one builder validates.
 
-The reader knows XLSForm: its types, groups, the grid layout (a ``field-list`` group of
-``select_one`` rows of one list), the 不了解 choice and the settings sheet. It reports what only it
-can see (an unknown type, a group without an end, a grid row of another list) and leaves every other
-rule (ids, duplicates, references, defaults) to :mod:`toolkit.instrument.builder`, so a workbook and
-a YAML file are held to the same rules.
+The reader knows XLSForm as pyxform reads it: its types (with metadata rows such as ``start`` and
+``deviceid`` kept as paradata), groups nested at any depth, repeats, the grid layout (see
+:mod:`toolkit.instrument.xlsform_grid`), ``or_other``, choice filters, the 不了解 choice and the
+settings sheet. It reports what only it can see (an unknown or unsupported type, a group without
+an end) and leaves every other rule (ids, duplicates, references, defaults) to
+:mod:`toolkit.instrument.builder`, so a workbook and a YAML file are held to the same rules.
+
+Geo, media and external-choice questions and ``search()`` appearances are refused with one located
+message naming the feature; with ``drop_unsupported`` the optional ones are left out and listed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from typing import cast
 
 from yaml.nodes import Node
 
 from toolkit._checks import did_you_mean
 from toolkit.instrument.checks import CrossChecks
-from toolkit.instrument.located import FLOAT_TAG, CellMark, Locations, mapping, scalar, sequence
+from toolkit.instrument.located import FLOAT_TAG, Locations, mapping, scalar, sequence
 from toolkit.instrument.model import DONT_KNOW
+from toolkit.instrument.schema import SURVEY_ID_RE
+from toolkit.instrument.xlsform_grid import Group
+from toolkit.instrument.xlsform_groups import GroupReader
 from toolkit.instrument.xlsform_workbook import (
-    DK_FILTER_RE,
-    DONT_KNOW_FILTER,
-    FALSE,
-    GRID_GROUP_APPEARANCES,
-    GRID_ROW_APPEARANCES,
+    CHOICES_KNOWN,
     GROUP_WORDS,
+    METADATA_WORDS,
     SELECT_WORDS,
-    TRUE,
     TYPE_WORDS,
     UNSUPPORTED_TYPES,
     Row,
@@ -38,28 +41,17 @@ from toolkit.instrument.xlsform_workbook import (
 __all__ = ["WorkbookReader"]
 
 #: Columns each kind of row may fill (others are reported).
-_PAGE_COLUMNS = {"type", "name", "label", "relevant", "appearance", "sanhui::page", "required"}
-_GRID_COLUMNS = {
+_PAGE_COLUMNS = {
     "type",
     "name",
     "label",
     "hint",
     "relevant",
     "appearance",
+    "sanhui::page",
     "required",
-    "required_message",
-    "sanhui::per_subject",
-}
-_ITEM_COLUMNS = {
-    "type",
-    "name",
-    "label",
-    "hint",
-    "required",
-    "required_message",
-    "default",
-    "appearance",
-    "choice_filter",
+    "repeat_count",
+    "read_only",
 }
 _QUESTION_COLUMNS = {
     "type",
@@ -73,108 +65,42 @@ _QUESTION_COLUMNS = {
     "relevant",
     "default",
     "appearance",
+    "calculation",
+    "read_only",
+    "parameters",
+    "repeat_count",
 }
 _TEXT_COLUMNS = {"sanhui::min_length": "min_length", "sanhui::max_length": "max_length"}
+_OR_OTHER = ("or_other", "or specify other")
 
 
-@dataclass
-class _Group:
-    row: Row
-    kind: str  # page, grid, page+grid, implicit, skip
-    name: str
-    questions: list[Node] = field(default_factory=list)
-    grid_rows: list[tuple[Row, str, str | None]] = field(default_factory=list)
-    depth: int = 0  # for skipped groups
-    rows_seen: int = 0
-
-
-class WorkbookReader:
+class WorkbookReader(GroupReader):
     """Turns the parsed sheets into the located mapping of an instrument."""
 
     def __init__(self, problems: SheetProblems, sink: CrossChecks, locations: Locations) -> None:
-        self.p = problems
-        self.sink = sink  # the builder: its `broken` set silences follow-on reference problems
-        self.locations = locations
-        self.list_rows: dict[str, int] = {}
-        self.list_has_dk: set[str] = set()
-        self.grid_lists: set[str] = set()
-        self.dk_uses: list[tuple[Sheet, Row, str, bool]] = []
+        super().__init__(problems, sink, locations)
         self.page_names: set[str] = set()
         self.lists: dict[str, list[tuple[Row, Node]]] = {}
         self.dk_label: dict[str, Node] = {}
         self.ordered: dict[str, set[bool]] = {}
+        self.metadata: list[tuple[str, str, Row]] = []
+        self.names: dict[str, str] = {}  # question name -> the group it was first seen in
+        self.current_group: str | None = None
+        self.settings_pairs: dict[str, Node | None] = {}
+        self.dropped_names: set[str] = set()
+        self.page_name = ""
 
-    # --- located values ----------------------------------------------------------------------
-    def mark(
-        self, sheet: Sheet, row: Row, base: str | None = None, language: str | None = None
-    ) -> CellMark:
-        column = sheet.column(base, language) if base is not None else None
-        if column is None:
-            column = sheet.column("type") or sheet.column("list_name")
-        header = column.header if column is not None else base
-        return self.locations.cell(sheet.name, row.number, header, column.index if column else None)
-
-    def value(self, sheet: Sheet, row: Row, base: str) -> Node | None:
-        text = row.cells.get(base)
-        return None if text is None else scalar(text, self.mark(sheet, row, base))
-
-    def text(self, sheet: Sheet, row: Row, base: str) -> Node | None:
-        pairs: dict[str, Node] = {}
-        for column in sheet.columns:
-            if column.base == base and column.language is not None:
-                text = row.cells.get(f"{base}@{column.language}")
-                if text is not None and text.strip():
-                    pairs[column.language] = scalar(
-                        text, self.mark(sheet, row, base, column.language)
-                    )
-        if not pairs:
-            return None
-        first = next(iter(pairs.values()))
-        return mapping(
-            dict(sorted(pairs.items(), key=lambda kv: kv[0] not in ("zh", "en"))), first.start_mark
-        )
-
-    def boolean(self, sheet: Sheet, row: Row, base: str) -> bool | None:
-        value = row.cells.get(base)
-        if value is None:
-            return None
-        lowered = value.strip().lower()
-        if lowered in TRUE:
-            return True
-        if lowered in FALSE:
-            return False
-        self.p.add(
-            sheet.name,
-            row.number,
-            sheet.column(base) or base,
-            f"`{value}` is not yes or no.",
-            "Write `yes` or `no` (a condition here is not supported: use `relevant`).",
-            code="E_NOT_A_BOOLEAN",
-        )
-        return None
-
-    def fields(self, sheet: Sheet, row: Row, pairs: dict[str, Node | None]) -> Node:
-        return mapping({k: v for k, v in pairs.items() if v is not None}, self.mark(sheet, row))
-
-    def unused(self, sheet: Sheet, row: Row, allowed: set[str], what: str) -> None:
-        for key in row.cells:
-            base = key.split("@")[0]
-            if base in allowed or (base == "required" and row.cells[key].lower() in FALSE):
-                continue
-            fix = (
-                "Put `relevant` on the grid's `begin group` row."
-                if base == "relevant" and what == "the rows of a grid"
-                else "Remove the value."
-            )
-            self.p.add(
-                sheet.name,
-                row.number,
-                sheet.column(base) or base,
-                f"column `{base}` is not used on {what}.",
-                fix,
-                row.cells.get("name"),
-                code="E_COLUMN_NOT_FOR_TYPE",
-            )
+    def unique_name(self, name: str) -> str:
+        """A name repeating in another group (pyxform allows it) gets the group as prefix."""
+        where = self.current_group or self.page_name
+        first = self.names.setdefault(name, where)
+        if first == where:
+            return name
+        unique, n = f"{where}_{name}", 2
+        while unique in self.names:
+            unique, n = f"{where}_{name}_{n}", n + 1
+        self.names[unique] = where
+        return unique
 
     # --- choices -----------------------------------------------------------------------------
     def read_choices(self, sheet: Sheet | None) -> Node | None:
@@ -193,7 +119,9 @@ class WorkbookReader:
         for row in sheet.rows:
             list_name = row.cells.get("list_name")
             value = row.cells.get("name")
-            if list_name is None or value is None:
+            if list_name is None:
+                continue  # pyxform groups choices by list_name: a row without one is not read
+            if value is None:
                 missing = "list_name" if list_name is None else "name"
                 self.p.add(
                     sheet.name,
@@ -207,7 +135,8 @@ class WorkbookReader:
             self.list_rows.setdefault(list_name, row.number)
             flag = self.boolean(sheet, row, "sanhui_ordered")
             self.ordered.setdefault(list_name, set()).add(bool(flag))
-            label = self.text(sheet, row, "label") or scalar(None, self.mark(sheet, row, "label"))
+            # pyxform warns about a choice without a label (ODK shows its name)
+            label = self.text(sheet, row, "label") or mapping({}, self.mark(sheet, row, "name"))
             if value == DONT_KNOW:
                 self.dk_label[list_name] = label
                 self.list_has_dk.add(list_name)
@@ -218,10 +147,20 @@ class WorkbookReader:
                     points.tag = FLOAT_TAG  # the builder checks it is finite
                 except ValueError:
                     pass  # left as text: the builder reports "must be a number"
+            extra: dict[str, Node] = {
+                k: scalar(v, self.mark(sheet, row, k))
+                for k, v in row.cells.items()
+                if "@" not in k and k not in CHOICES_KNOWN
+            }
             choice = self.fields(
                 sheet,
                 row,
-                {"value": self.value(sheet, row, "name"), "label": label, "points": points},
+                {
+                    "value": self.value(sheet, row, "name"),
+                    "label": label,
+                    "points": points,
+                    "filters": mapping(extra, self.mark(sheet, row)) if extra else None,
+                },
             )
             self.lists.setdefault(list_name, []).append((row, choice))
         return None
@@ -284,8 +223,22 @@ class WorkbookReader:
                 {"zh": title, "en": cast(Node, self.value(sheet, row, "sanhui::title_en"))},
                 title.start_mark,
             )
+        form_id = cell("form_id", fallback_id)
+        if form_id is not None and not SURVEY_ID_RE.fullmatch(str(form_id.value)):
+            # pyxform takes any form_id; ours names files and tables, so it is made safe
+            safe = re.sub(r"[^A-Za-z0-9_-]", "_", str(form_id.value))[:64]
+            safe = safe if safe[:1].isalpha() or safe[:1] == "_" else f"_{safe}"[:64]
+            self.p.add(
+                sheet.name if sheet is not None else "settings",
+                row.number,
+                sheet.column("form_id") if sheet is not None else None,
+                f"form_id `{form_id.value}` is read as `{safe}` (letters, digits, `_`, `-`).",
+                None,
+                code="W_FORM_ID",
+            )
+            form_id = scalar(safe, form_id.start_mark)
         pairs: dict[str, Node | None] = {
-            "id": cell("form_id", fallback_id),
+            "id": form_id,
             "version": cell("version", "1"),
             "title": title or scalar(cells.get("form_id") or fallback_id, at),
             "kind": cell("kind"),
@@ -311,6 +264,10 @@ class WorkbookReader:
             pairs["anonymous"] = (
                 None if flag is None else scalar(flag, self.mark(sheet, row, "anonymous"))
             )
+        if sheet is not None and "allow_choice_duplicates" in cells:
+            flag = self.boolean(sheet, row, "allow_choice_duplicates")
+            pairs["allow_choice_duplicates"] = scalar(bool(flag), at)
+        self.settings_pairs = pairs
         return mapping({k: v for k, v in pairs.items() if v is not None}, at)
 
     # --- survey ------------------------------------------------------------------------------
@@ -328,12 +285,15 @@ class WorkbookReader:
             )
             return []
         self.title = title
+        self.page_name = ""
         pages: list[Node] = []
-        stack: list[_Group] = []
+        stack: list[Group] = []
         implicit = 0
         for row in sheet.rows:
             raw_type = row.cells.get("type")
             if raw_type is None:
+                if not any(k.split("@")[0] in ("name", "label") for k in row.cells):
+                    continue  # pyxform skips a row without type, name or label
                 if set(row.cells) - {"name"} or row.cells.get("name"):
                     p.add(
                         sheet.name,
@@ -349,12 +309,12 @@ class WorkbookReader:
             top = stack[-1] if stack else None
             if top is not None and kind not in ("end", "end_repeat"):
                 top.rows_seen += 1
-            if kind is None:
-                if row.cells.get("name"):
+            if kind is None or kind == "metadata":
+                if kind is None and row.cells.get("name"):
                     self.sink.broken.add(row.cells["name"])
                 continue
             if top is not None and top.kind == "skip":
-                if kind in ("begin", "repeat"):
+                if kind in ("begin", "repeat", "loop"):
                     top.depth += 1
                 elif kind in ("end", "end_repeat"):
                     top.depth -= 1
@@ -362,41 +322,26 @@ class WorkbookReader:
                         stack.pop()
                 elif row.cells.get("name"):
                     self.sink.broken.add(row.cells["name"])
+                    if self.p.drop_unsupported:
+                        self.p.dropped.append(
+                            f"row {row.number} `{row.cells['name']}` (in a dropped loop)"
+                        )
                 continue
-            if kind == "repeat":
-                p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("type"),
-                    f"`{raw_type.strip()}` (repeat groups) is not supported: a ballot has a fixed "
-                    "set of questions.",
-                    "Per-subject ratings use a grid with `sanhui::per_subject` = yes; otherwise "
-                    "list the questions once.",
-                    row.cells.get("name"),
-                    code="E_UNSUPPORTED_REPEAT",
-                )
-                stack.append(_Group(row, "skip", row.cells.get("name", "?")))
+            if kind == "loop":  # refused or dropped (reported): skip its rows
+                stack.append(Group(row, "skip", row.cells.get("name", "?")))
                 continue
-            if kind == "end_repeat":
-                p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("type"),
-                    f"`{raw_type.strip()}` without a repeat.",
-                    code="E_UNMATCHED_END",
-                )
+            if kind in ("begin", "repeat"):
+                self.begin_group(sheet, row, stack, pages, repeat=kind == "repeat")
                 continue
-            if kind == "begin":
-                self.begin_group(sheet, row, stack, pages)
-                continue
-            if kind == "end":
+            if kind in ("end", "end_repeat"):
+                word = "repeat" if kind == "end_repeat" else "group"
                 if not stack or stack[-1].kind == "implicit":
                     p.add(
                         sheet.name,
                         row.number,
                         sheet.column("type"),
-                        "`end group` without a matching `begin group`.",
-                        "Delete it, or add the `begin group` row.",
+                        f"`end {word}` without a matching `begin {word}`.",
+                        f"Delete it, or add the `begin {word}` row.",
                         code="E_UNMATCHED_END",
                     )
                     continue
@@ -409,15 +354,20 @@ class WorkbookReader:
                     implicit += 1
                     name = f"page_{implicit}"
                 self.page_names.add(name)
-                stack.append(_Group(row, "implicit", name))
+                self.page_name = name
+                stack.append(Group(row, "implicit", name))
                 top = stack[-1]
             if top.kind in ("grid", "page+grid"):
                 top.grid_rows.append((row, kind, list_name))
                 continue
-            top.questions.append(self.question(sheet, row, kind, list_name))
+            or_other = kind.endswith("+other")
+            kind = kind.removesuffix("+other")
+            node = self.question(sheet, row, kind, list_name, or_other)
+            if node is not None:
+                stack[0].questions.append(node)
         while stack:
             group = stack[-1]
-            if group.kind in ("implicit", "page", "page+grid") and group.kind == "implicit":
+            if group.kind == "implicit":
                 self.end_group(sheet, stack, pages)
                 continue
             if group.kind != "skip":
@@ -425,13 +375,38 @@ class WorkbookReader:
                     sheet.name,
                     group.row.number,
                     sheet.column("type"),
-                    f"`begin group` `{group.name}` has no matching `end group`.",
+                    f"`begin {'repeat' if group.repeat else 'group'}` `{group.name}` has no "
+                    f"matching `end {'repeat' if group.repeat else 'group'}`.",
                     "Add an `end group` row after its last question.",
                     group.name,
                     code="E_UNCLOSED_GROUP",
                 )
             stack.pop()
         return pages
+
+    def unsupported(self, sheet: Sheet, row: Row, text: str, feature: str, code: str) -> None:
+        """Refuse a row using an unsupported feature, or drop it when asked and optional."""
+        name = row.cells.get("name")
+        required = (row.cells.get("required") or "").strip().lower() in ("yes", "true", "true()")
+        if self.p.drop_unsupported and not required:
+            self.p.dropped.append(f"row {row.number} `{name or '?'}` ({feature}: `{text}`)")
+            if name:
+                self.dropped_names.add(name)
+            return
+        fix = (
+            "Make it optional and read with --drop-unsupported to leave it out, or delete it."
+            if not required
+            else "Delete the row (it is required, so it cannot be dropped)."
+        )
+        self.p.add(
+            sheet.name,
+            row.number,
+            sheet.column("type") if code != "E_UNSUPPORTED_SEARCH" else sheet.column("appearance"),
+            f"`{text}` uses {feature}, which sanhui does not support.",
+            fix,
+            name,
+            code=code,
+        )
 
     def parse_type(self, sheet: Sheet, row: Row, raw: str) -> tuple[str | None, str | None]:
         p = self.p
@@ -441,26 +416,35 @@ class WorkbookReader:
         if lowered in GROUP_WORDS:
             return GROUP_WORDS[lowered], None
         if lowered.startswith("begin loop") or lowered.startswith("begin_loop"):
-            return "repeat", None
+            self.unsupported(sheet, row, text, "a loop over a choice list", "E_UNSUPPORTED_LOOP")
+            return "loop", None
         if lowered in ("end loop", "end_loop"):
             return "end_repeat", None
+        if lowered in METADATA_WORDS:
+            name = row.cells.get("name") or METADATA_WORDS[lowered]
+            self.metadata.append((name, lowered, row))  # as written (uri:deviceid)
+            return "metadata", None
+        appearance = row.cells.get("appearance") or ""
+        if "search(" in appearance.replace(" ", ""):
+            self.unsupported(sheet, row, appearance, "`search()`", "E_UNSUPPORTED_SEARCH")
+            return None, None
+        for prefix in sorted(UNSUPPORTED_TYPES, key=len, reverse=True):
+            if lowered == prefix or lowered.startswith(prefix + " "):
+                feature, code = UNSUPPORTED_TYPES[prefix]
+                self.unsupported(sheet, row, text, feature, code)
+                return None, None
         if lowered in TYPE_WORDS:
             return TYPE_WORDS[lowered], None
         for prefix, kind in SELECT_WORDS.items():
             if lowered.startswith(prefix + " ") or lowered == prefix:
-                rest = text[len(prefix) :].split()
-                if rest and rest[0].lower() == "from":  # the older `select one from LIST`
-                    rest = rest[1:]
-                if len(rest) == 2 and rest[1].lower() == "or_other":
-                    p.add(
-                        *where,
-                        "`or_other` is not supported.",
-                        "Add an `other` choice and a text question relevant when it is selected.",
-                        row.cells.get("name"),
-                        code="E_UNSUPPORTED_OR_OTHER",
-                    )
-                    return None, None
-                if len(rest) != 1:
+                rest = text[len(prefix) :].strip()
+                other = next((o for o in _OR_OTHER if rest.lower().endswith(" " + o)), None)
+                if other is not None:
+                    rest = rest[: -len(other)].strip()
+                words = rest.split()
+                if words and words[0].lower() == "from":  # the older `select one from LIST`
+                    words = words[1:]
+                if len(words) != 1:
                     p.add(
                         *where,
                         f"`{text}` must name one choice list, e.g. `{prefix} satisfaction`.",
@@ -469,138 +453,42 @@ class WorkbookReader:
                         code="E_BAD_TYPE",
                     )
                     return None, None
-                return kind, rest[0]
+                return kind + ("+other" if other else ""), words[0]
+        known = [*TYPE_WORDS, *SELECT_WORDS, "begin group", "end group", "begin repeat"]
         first = lowered.split()[0] if lowered.split() else lowered
-        if first in UNSUPPORTED_TYPES:
-            p.add(
-                *where,
-                f"type `{text}` is not supported: {UNSUPPORTED_TYPES[first]}.",
-                None,
-                row.cells.get("name"),
-                code="E_UNSUPPORTED_TYPE",
-            )
-            return None, None
-        known = [*TYPE_WORDS, *SELECT_WORDS, "begin group", "end group"]
         hint = did_you_mean(first, known).strip()
         p.add(
             *where,
             f"unknown type `{text}`.",
             hint
             or "Use select_one LIST, select_multiple LIST, integer, decimal, text, date, note, "
-            "begin group or end group.",
+            "calculate, begin group or end group.",
             row.cells.get("name"),
             code="E_UNKNOWN_TYPE",
         )
         return None, None
 
-    def begin_group(self, sheet: Sheet, row: Row, stack: list[_Group], pages: list[Node]) -> None:
-        name = row.cells.get("name")
-        if name is None:
-            self.p.add(
-                sheet.name,
-                row.number,
-                sheet.column("name"),
-                "`begin group` has no name.",
-                "Give the group a name (it becomes the page or grid id).",
-                code="E_MISSING_NAME",
-            )
-            name = f"group_row_{row.number}"
-        if stack and stack[-1].kind == "implicit":
-            self.end_group(sheet, stack, pages)
-        appearance = set((row.cells.get("appearance") or "").split())
-        if not stack:
-            page_id = row.cells.get("sanhui::page") or name
-            self.page_names.add(page_id)
-            kind = "page+grid" if "table-list" in appearance else "page"
-            stack.append(_Group(row, kind, page_id))
-            return
-        if stack[-1].kind == "page" and appearance & GRID_GROUP_APPEARANCES:
-            stack.append(_Group(row, "grid", name))
-            return
-        fix = (
-            "A group inside a page is read as a grid only with appearance `field-list` and rows "
-            "`select_one` of one list; otherwise move its questions into the page."
-            if stack[-1].kind == "page"
-            else "Grids cannot hold groups; move the inner group out."
+    def metadata_node(self, sheet: Sheet) -> Node | None:
+        if not self.metadata:
+            return None
+        first = self.metadata[0][2]
+        return mapping(
+            {
+                name: scalar(kind, self.mark(sheet, row, "type"))
+                for name, kind, row in self.metadata
+            },
+            self.mark(sheet, first, "type"),
         )
-        self.p.add(
-            sheet.name,
-            row.number,
-            sheet.column("type"),
-            f"group `{name}` is nested inside group `{stack[-1].name}`; nested groups are "
-            "not supported (a page is a top-level group).",
-            fix,
-            name,
-            code="E_UNSUPPORTED_NESTED_GROUP",
-        )
-        stack.append(_Group(row, "skip", name))
 
-    def end_group(self, sheet: Sheet, stack: list[_Group], pages: list[Node]) -> None:
-        group = stack.pop()
-        if group.kind == "grid":
-            grid = self.grid(sheet, group)
-            if grid is not None and stack:
-                stack[-1].questions.append(grid)
-            return
-        if group.kind == "page+grid":
-            grid = self.grid(sheet, group)
-            group.questions = [grid] if grid is not None else []
-        row = group.row
-        if group.kind == "implicit":
-            mark = self.mark(sheet, row)
-            title: Node | None = self.title
-            relevant = None
-        else:
-            mark = self.mark(sheet, row, "name")
-            title = self.text(sheet, row, "label") or scalar(group.name, mark)
-            relevant = self.value(sheet, row, "relevant")
-            self.unused(sheet, row, _PAGE_COLUMNS, "the `begin group` row of a page")
-        if not group.questions:
-            if group.rows_seen == 0:
-                self.p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("type"),
-                    f"group `{group.name}` has no questions.",
-                    "Add questions to the group, or delete it.",
-                    group.name,
-                    code="E_EMPTY_PAGE",
-                )
-            return
-        pairs = {
-            "id": scalar(group.name, mark),
-            "title": title,
-            "relevant": relevant,
-            "questions": sequence(group.questions, mark),
-        }
-        pages.append(mapping({k: v for k, v in pairs.items() if v is not None}, mark))
-
-    def choice_filter(self, sheet: Sheet, row: Row, list_name: str | None) -> bool:
-        """True when the row excludes 不了解; reports any other filter."""
-        text = row.cells.get("choice_filter")
-        if text is None:
-            return False
-        if DK_FILTER_RE.fullmatch(text) and list_name in self.list_has_dk:
-            return True
-        self.p.add(
-            sheet.name,
-            row.number,
-            sheet.column("choice_filter"),
-            f"choice_filter `{text}` is not supported: the instrument model has no cascading "
-            f"choices; the only filter read is `{DONT_KNOW_FILTER}` on a row whose list has a "
-            f"`{DONT_KNOW}` choice.",
-            "Split the list into one list per case, or remove the filter.",
-            row.cells.get("name"),
-            code="E_UNSUPPORTED_CHOICE_FILTER",
-        )
-        return False
-
-    def question(self, sheet: Sheet, row: Row, qtype: str, list_name: str | None) -> Node:
+    def question(
+        self, sheet: Sheet, row: Row, qtype: str, list_name: str | None, or_other: bool = False
+    ) -> Node | None:
         allowed = set(_QUESTION_COLUMNS)
         if qtype in ("single", "multiple"):
             allowed.add("choice_filter")
         if qtype == "text":
             allowed |= set(_TEXT_COLUMNS)
+        allowed.add("choice_filter")  # pyxform ignores it on other types
         self.unused(sheet, row, allowed, f"{qtype} questions")
         excluded = self.choice_filter(sheet, row, list_name)
         if list_name in self.list_has_dk:
@@ -620,7 +508,46 @@ class WorkbookReader:
             "appearance": self.value(sheet, row, "appearance"),
             "choices": scalar(list_name, self.mark(sheet, row, "type")) if list_name else None,
             "default": self.value(sheet, row, "default"),
+            "calculation": self.value(sheet, row, "calculation"),
+            "read_only": scalar(True, self.mark(sheet, row, "read_only"))
+            if self.boolean(sheet, row, "read_only")
+            else None,
+            "choice_filter": self.value(sheet, row, "choice_filter")
+            if qtype in ("single", "multiple") and not excluded
+            else None,
+            "or_other": scalar(True, self.mark(sheet, row, "type")) if or_other else None,
+            "parameters": self.value(sheet, row, "parameters") if qtype == "range" else None,
+            "group": scalar(self.current_group, mark) if self.current_group else None,
         }
+        name = row.cells.get("name")
+        if (
+            qtype == "note"
+            and self.p.drop_unsupported
+            and pairs["label"] is None
+            and pairs["hint"] is None
+        ):  # a note that only showed media (its media column is dropped)
+            self.p.dropped.append(
+                f"row {row.number} `{row.cells.get('name', '?')}` (media: a note showing media)"
+            )
+            return None
+        if qtype == "calculate" and pairs["calculation"] is None:
+            self.p.add(
+                sheet.name,
+                row.number,
+                sheet.column("calculation") or "calculation",
+                "a `calculate` row has no `calculation`.",
+                "Write the expression in the `calculation` column, e.g. `${a} + ${b}`.",
+                row.cells.get("name"),
+                code="E_MISSING_CALCULATION",
+            )
+        if name is None and qtype == "note":  # pyxform reads a note without a name
+            name = f"generated_note_name_{row.number}"  # as pyxform names it
+            pairs["id"] = scalar(name, mark)
+        if name is not None:
+            unique = self.unique_name(name)
+            if unique != name:
+                pairs["id"] = scalar(unique, mark)
+                pairs["name"] = scalar(name, mark)
         if qtype == "note":
             pairs["required_message"] = pairs["required"] = pairs["default"] = None
         for column, name in _TEXT_COLUMNS.items():
@@ -635,194 +562,3 @@ class WorkbookReader:
             pairs["choices"] = None
             self.unknown_list(sheet, row, list_name)
         return self.fields(sheet, row, pairs)
-
-    def unknown_list(self, sheet: Sheet, row: Row, list_name: str) -> None:
-        hint = did_you_mean(list_name, self.list_rows).strip()
-        self.p.add(
-            sheet.name,
-            row.number,
-            sheet.column("type"),
-            f"choice list `{list_name}` is not on the choices sheet.",
-            hint or f"Add the list `{list_name}` to the choices sheet.",
-            row.cells.get("name"),
-            code="E_UNKNOWN_CHOICE_LIST",
-        )
-        if row.cells.get("name"):
-            self.sink.broken.add(row.cells["name"])
-
-    def grid(self, sheet: Sheet, group: _Group) -> Node | None:
-        p = self.p
-        head = group.row
-        name = head.cells.get("name", group.name)
-        self.unused(sheet, head, _GRID_COLUMNS, "the `begin group` row of a grid")
-        rows = [
-            r
-            for r in group.grid_rows
-            # the header row of a label / list-nolabel matrix only shows the scale's labels
-            if "label" not in (r[0].cells.get("appearance") or "").split()
-        ]
-        if not rows:
-            p.add(
-                sheet.name,
-                head.number,
-                sheet.column("type"),
-                f"grid `{name}` has no rows.",
-                "Add `select_one LIST` rows, one per item.",
-                name,
-                code="E_EMPTY_GRID",
-            )
-            return None
-        lists: dict[str, int] = {}
-        items: list[Node] = []
-        row_required: list[bool] = []
-        messages: dict[str, Node] = {}
-        defaults: set[str | None] = set()
-        for row, kind, list_name in rows:
-            item_name = row.cells.get("name")
-            if kind != "single" or list_name is None:
-                p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("type"),
-                    f"the rows of grid `{name}` must be `select_one` of one list; this row is "
-                    f"`{row.cells['type']}`.",
-                    "Move the row out of the grid's group.",
-                    item_name,
-                    code="E_GRID_ROW_TYPE",
-                )
-                continue
-            lists.setdefault(list_name, row.number)
-            self.unused(sheet, row, _ITEM_COLUMNS, "the rows of a grid")
-            words = set((row.cells.get("appearance") or "").split())
-            if words - GRID_ROW_APPEARANCES:
-                p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("appearance"),
-                    f"appearance `{' '.join(sorted(words - GRID_ROW_APPEARANCES))}` is not "
-                    "used on grid rows.",
-                    "Use `likert` (or `table-list`).",
-                    item_name,
-                    code="E_GRID_ROW_APPEARANCE",
-                )
-            excluded = self.choice_filter(sheet, row, list_name)
-            required = bool(self.boolean(sheet, row, "required"))
-            row_required.append(required)
-            message = self.text(sheet, row, "required_message")
-            if required and message is not None:
-                messages[repr(sorted((k.value, v.value) for k, v in message.value))] = message
-            defaults.add(row.cells.get("default"))
-            mark = self.mark(sheet, row, "name")
-            items.append(
-                mapping(
-                    {
-                        k: v
-                        for k, v in {
-                            "id": self.value(sheet, row, "name") or scalar(None, mark),
-                            "label": self.text(sheet, row, "label"),
-                            "hint": self.text(sheet, row, "hint"),
-                            "allow_dont_know": scalar(
-                                list_name in self.list_has_dk and not excluded, mark
-                            ),
-                            "required": scalar(required, self.mark(sheet, row, "required")),
-                        }.items()
-                        if v is not None
-                    },
-                    mark,
-                )
-            )
-        if len(lists) > 1:
-            listed = ", ".join(f"`{k}` (row {v})" for k, v in lists.items())
-            p.add(
-                sheet.name,
-                head.number,
-                sheet.column("type"),
-                f"the rows of grid `{name}` use several choice lists: {listed}.",
-                "A grid's rows share one scale: use one list, or make separate grids.",
-                name,
-                code="E_GRID_LISTS",
-            )
-            return None
-        if not lists:
-            return None
-        list_name = next(iter(lists))
-        self.grid_lists.add(list_name)
-        head_required = self.boolean(sheet, head, "required")
-        grid_required = all(row_required) if head_required is None else head_required
-        for item, required in zip(items, row_required, strict=True):
-            if required == grid_required:  # the same as the grid's: inherit it
-                item.value = [(k, v) for k, v in item.value if k.value != "required"]
-        grid_message = self.text(sheet, head, "required_message")
-        if grid_message is None and messages:
-            if len(messages) > 1:
-                p.add(
-                    sheet.name,
-                    head.number,
-                    sheet.column("required_message", "zh") or "required_message",
-                    f"the rows of grid `{name}` have different required messages.",
-                    "Give one `required_message` on the grid's `begin group` row.",
-                    name,
-                    code="E_GRID_MESSAGES",
-                )
-            else:
-                grid_message = next(iter(messages.values()))
-        if len(defaults) > 1:
-            p.add(
-                sheet.name,
-                head.number,
-                sheet.column("default") or "default",
-                f"the rows of grid `{name}` have different defaults.",
-                "A grid has one default for all its rows: give every row the same, or none.",
-                name,
-                code="E_GRID_DEFAULTS",
-            )
-        per_subject = self.boolean(sheet, head, "sanhui::per_subject")
-        appearance = " ".join(
-            w
-            for w in (head.cells.get("appearance") or "").split()
-            if w not in GRID_GROUP_APPEARANCES
-        )
-        mark = self.mark(sheet, head, "name")
-        if list_name not in self.list_rows:
-            self.unknown_list(sheet, rows[0][0], list_name)
-        pairs: dict[str, Node | None] = {
-            "id": scalar(name, mark),
-            "type": scalar("grid", self.mark(sheet, head, "type")),
-            "label": self.text(sheet, head, "label"),
-            "hint": self.text(sheet, head, "hint"),
-            "required": scalar(bool(grid_required), mark),
-            "required_message": grid_message if grid_required or any(row_required) else None,
-            "relevant": self.value(sheet, head, "relevant"),
-            "appearance": scalar(appearance, mark) if appearance else None,
-            "choices": scalar(list_name, mark) if list_name in self.list_rows else None,
-            "items": sequence(items, mark),
-            "per_subject": scalar(True, mark) if per_subject else None,
-            "default": self.value(sheet, rows[0][0], "default") if len(defaults) == 1 else None,
-        }
-        return self.fields(sheet, head, pairs)
-
-    def check_dont_know_use(self) -> None:
-        for sheet, row, list_name, excluded in self.dk_uses:
-            if excluded and list_name not in self.grid_lists:
-                self.p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("choice_filter"),
-                    f"choice_filter `{DONT_KNOW_FILTER}` is only read on questions whose list "
-                    "is also a grid's list (where `dont_know` is the grid's 不了解 answer).",
-                    "Remove the `dont_know` choice from the list, or the filter.",
-                    row.cells.get("name"),
-                    code="E_DONT_KNOW_FILTER",
-                )
-            elif not excluded and list_name in self.grid_lists:
-                self.p.add(
-                    sheet.name,
-                    row.number,
-                    sheet.column("type"),
-                    f"list `{list_name}` has a `{DONT_KNOW}` choice, which is a grid's 不了解 "
-                    f"answer, but this question is not a grid row.",
-                    f"Add the choice_filter `{DONT_KNOW_FILTER}` to this row, or give it a list "
-                    "of its own.",
-                    row.cells.get("name"),
-                    code="E_DONT_KNOW_FILTER",
-                )

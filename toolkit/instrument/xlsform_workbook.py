@@ -70,6 +70,10 @@ _PLAIN = (
     "default",
     "appearance",
     "choice_filter",
+    "calculation",
+    "repeat_count",
+    "read_only",
+    "parameters",
 )
 _OURS = ("sanhui::per_subject", "sanhui::page", "sanhui::min_length", "sanhui::max_length")
 SURVEY_KNOWN = (*_PLAIN, *TRANSLATED, *_OURS)
@@ -83,19 +87,15 @@ _ALIASES = {
     "choice filter": "choice_filter",
     "id_string": "form_id",
     "title": "form_title",
+    "readonly": "read_only",
 }
 _UNSUPPORTED_COLUMNS = {
-    "calculation": "calculations (the instrument model has no computed fields)",
-    "repeat_count": "repeats",
     "image": "media (images)",
     "big-image": "media (images)",
     "audio": "media (audio)",
     "video": "media (video)",
     "media": "media",
-    "read_only": "read-only questions",
-    "readonly": "read-only questions",
     "trigger": "triggers",
-    "parameters": "question parameters",
     "guidance_hint": "guidance hints",
     "bind": "custom bind attributes",
     "instance": "custom instance attributes",
@@ -113,6 +113,7 @@ SETTINGS_KNOWN = (
     "sanhui::title_en",
     "sanhui::description",
     "sanhui::description_en",
+    "allow_choice_duplicates",
 )
 #: Deployment settings that do not change the instrument (accepted and not kept).
 SETTINGS_IGNORED = (
@@ -122,7 +123,6 @@ SETTINGS_IGNORED = (
     "style",
     "auto_send",
     "auto_delete",
-    "allow_choice_duplicates",
     "clean_text_values",
     "namespaces",
     "omit_instanceid",
@@ -140,6 +140,10 @@ TYPE_WORDS: Mapping[str, str] = {
     "string": "text",
     "date": "date",
     "note": "note",
+    "calculate": "calculate",
+    "time": "time",
+    "datetime": "datetime",
+    "range": "range",
 }
 SELECT_WORDS: Mapping[str, str] = {
     "select_one": "single",
@@ -158,34 +162,49 @@ GROUP_WORDS: Mapping[str, str] = {
     "end repeat": "end_repeat",
     "end_repeat": "end_repeat",
 }
-UNSUPPORTED_TYPES: Mapping[str, str] = {
-    "geopoint": "locations are not collected on anonymous ballots",
-    "geotrace": "locations are not collected on anonymous ballots",
-    "geoshape": "locations are not collected on anonymous ballots",
-    "calculate": "the instrument model has no computed fields",
-    "image": "media answers are not supported",
-    "audio": "media answers are not supported",
-    "video": "media answers are not supported",
-    "file": "file answers are not supported",
-    "background-audio": "media answers are not supported",
-    "barcode": "barcodes are not supported",
-    "time": "use `date`, or a `text` question",
-    "datetime": "use `date`, or a `text` question",
-    "range": "use `integer` with a constraint, or a `select_one` scale",
-    "rank": "use a grid, or several `select_one` questions",
-    "acknowledge": "use a `select_one` question with a yes choice",
-    "hidden": "the instrument model has no hidden fields",
-    "start": "the tablet records start and end times itself (paradata); delete the row",
-    "end": "the tablet records start and end times itself (paradata); delete the row",
-    "today": "the tablet records the date itself (paradata); delete the row",
-    "deviceid": "the tablet records its device id itself (paradata); delete the row",
-    "phonenumber": "no personal metadata is collected; delete the row",
-    "username": "no personal metadata is collected; delete the row",
-    "email": "no personal metadata is collected; delete the row",
-    "audit": "the tablet records paradata itself; delete the row",
-    "select_one_from_file": "choices must be listed on the choices sheet",
-    "select_multiple_from_file": "choices must be listed on the choices sheet",
-    "select_one_external": "choices must be listed on the choices sheet",
+#: Types that name a feature sanhui does not support: type → (feature, problem code).
+UNSUPPORTED_TYPES: Mapping[str, tuple[str, str]] = {
+    **{t: ("geo", "E_UNSUPPORTED_GEO") for t in ("geopoint", "geotrace", "geoshape", "gps")},
+    "start-geopoint": ("geo", "E_UNSUPPORTED_GEO"),
+    **{
+        t: ("media", "E_UNSUPPORTED_MEDIA")
+        for t in ("image", "photo", "audio", "video", "file", "background-audio", "barcode")
+    },
+    **{
+        t: ("external choices", "E_UNSUPPORTED_EXTERNAL")
+        for t in (
+            "select_one_from_file",
+            "select_multiple_from_file",
+            "select_one_external",
+            "select_multiple_external",
+            "select one external",
+            "csv-external",
+            "xml-external",
+        )
+    },
+    "rank": ("ranking (`rank`)", "E_UNSUPPORTED_TYPE"),
+    "acknowledge": ("`acknowledge`", "E_UNSUPPORTED_TYPE"),
+    "hidden": ("`hidden`", "E_UNSUPPORTED_TYPE"),
+    "trigger": ("`trigger`", "E_UNSUPPORTED_TYPE"),
+}
+#: XLSForm metadata types (recorded by the tablet as paradata), with their aliases.
+METADATA_WORDS: Mapping[str, str] = {
+    "start": "start",
+    "end": "end",
+    "today": "today",
+    "deviceid": "deviceid",
+    "imei": "deviceid",
+    "uri:deviceid": "deviceid",
+    "username": "username",
+    "uri:username": "username",
+    "phonenumber": "phonenumber",
+    "phone number": "phonenumber",
+    "email": "email",
+    "uri:email": "email",
+    "subscriberid": "subscriberid",
+    "simserial": "simserial",
+    "sim serial": "simserial",
+    "audit": "audit",
 }
 
 GRID_ROW_APPEARANCES = frozenset(
@@ -203,8 +222,8 @@ def cell_text(value: Any) -> str | None:
     """A cell as text: None for empty; numbers without a spurious ``.0``; dates as YYYY-MM-DD."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if isinstance(value, bool):  # as pyxform reads it (a name can be FALSE)
+        return "TRUE" if value else "FALSE"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -279,6 +298,9 @@ class SheetProblems:
         self.locations = locations
         self.source = sink.source
         self.warnings: list[Problem] = []
+        #: read forms using unsupported features in optional questions, dropping those
+        self.drop_unsupported = False
+        self.dropped: list[str] = []
 
     def mark(self, sheet: str | None, row: int | None, column: Column | str | None) -> CellMark:
         header = column.header if isinstance(column, Column) else column
@@ -483,6 +505,9 @@ def _split_header(text: str) -> tuple[str, str]:
     return lowered.lower(), ""
 
 
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def parse_sheet(
     title: str,
     rows: list[tuple[Any, ...]],
@@ -491,6 +516,7 @@ def parse_sheet(
     problems: SheetProblems,
     *,
     sheet: str,
+    keep_unknown: bool = False,
 ) -> Sheet:
     """Read the header (the first non-blank row) and every non-blank row. Unknown columns are
     ignored with a warning, as pyxform ignores them; unsupported ones are reported."""
@@ -512,17 +538,24 @@ def parse_sheet(
             base, lang_spec = text.lower(), ""
         column = Column(index, text, base, None)
         if base in _UNSUPPORTED_COLUMNS or base == "media":
-            if has_data:
+            media = base in ("image", "big-image", "audio", "video", "media")
+            if has_data and media and problems.drop_unsupported:
+                problems.dropped.append(f"column `{text}` (media)")
+            elif has_data:
                 what = _UNSUPPORTED_COLUMNS.get(base, "media")
                 problems.add(
                     sheet,
                     header_row,
                     column,
                     f"column `{text}`: {what} are not supported by sanhui instruments.",
-                    "Remove the column (or empty it).",
-                    code="E_UNSUPPORTED_COLUMN",
+                    "Remove the column (or empty it)"
+                    + (", or read with --drop-unsupported." if media else "."),
+                    code="E_UNSUPPORTED_MEDIA" if media else "E_UNSUPPORTED_COLUMN",
                 )
             continue
+        if base not in known and keep_unknown and not lang_spec and " " not in base:
+            # a choices column pyxform keeps for choice_filter expressions (state, county, ...)
+            known = (*known, base)
         if base not in known:
             if has_data:
                 hint = did_you_mean(base, known).strip()
@@ -540,6 +573,12 @@ def parse_sheet(
             language = language_key(lang_spec) if lang_spec else "zh"
         column = Column(index, text, base, language)
         key = (column.base, column.language)
+        if key in seen and lang_spec and not seen[key].header.count(":"):
+            # `label` and `label::Chinese`: the plain column is pyxform's `default` language
+            old = seen.pop(key)
+            moved = Column(old.index, old.header, old.base, "default")
+            columns[columns.index(old)] = moved
+            seen[(old.base, "default")] = moved
         if key in seen:
             if has_data:
                 problems.add(
@@ -554,6 +593,7 @@ def parse_sheet(
         seen[key] = column
         columns.append(column)
     parsed: list[Row] = []
+    smart_quotes = sheet.lower() == "survey"
     for number, raw_row in enumerate(data_rows, header_row + 1):
         cells: dict[str, str] = {}
         for column in columns:
@@ -563,6 +603,10 @@ def parse_sheet(
                     cell_key = (
                         f"{column.base}@{column.language}" if column.language else column.base
                     )
+                    if smart_quotes and column.base not in translated:
+                        # pyxform's clean_text_values: ‘other’ in an expression is 'other'
+                        # (texts keep their quotes: “不了解” is typography, not syntax)
+                        value = value.translate(_SMART_QUOTES)
                     cells[cell_key] = value if column.base in translated else value.strip()
         if cells:
             parsed.append(Row(number, cells))

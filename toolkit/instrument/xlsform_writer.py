@@ -39,6 +39,10 @@ _SURVEY_HEADER = (
     "default",
     "appearance",
     "choice_filter",
+    "calculation",
+    "read_only",
+    "parameters",
+    "repeat_count",
     "sanhui::per_subject",
     "sanhui::page",
     "sanhui::min_length",
@@ -62,6 +66,7 @@ _SETTINGS_HEADER = (
     "sanhui::title_en",
     "sanhui::description",
     "sanhui::description_en",
+    "allow_choice_duplicates",
 )
 _DEFAULT_MAX_LENGTH = Question("q", "text", Text("q")).max_length
 _DEFAULT_DK = Text(DONT_KNOW_LABEL_ZH, DONT_KNOW_LABEL_EN)
@@ -80,11 +85,26 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _group_row(kind: str, name: str, label: Text | None, **more: Any) -> dict[str, Any]:
+    zh, en = _texts(label)
+    row = {
+        "type": f"begin {kind}",
+        "name": name,
+        "label::中文 (zh)": zh,
+        "label::English (en)": en,
+        **_other("label", label),
+    }
+    row.update(more)
+    return row
+
+
 def _survey_rows(survey: Survey) -> list[dict[str, Any]]:
     names = {q.id for q in survey.questions} | {it.id for q in survey.questions for it in q.items}
     dk_lists = _dont_know_lists(survey)
-    rows: list[dict[str, Any]] = []
-    used: set[str] = set(names)
+    rows: list[dict[str, Any]] = [
+        {"type": kind, "name": name} for name, kind in survey.settings.metadata
+    ]
+    used: set[str] = set(names) | {name for name, _ in survey.settings.metadata}
     for page in survey.pages:
         group = page.id
         if group in used:
@@ -93,22 +113,47 @@ def _survey_rows(survey: Survey) -> list[dict[str, Any]]:
             while group in used:
                 group, n = f"{page.id}_page{n}", n + 1
         used.add(group)
-        zh, en = _texts(page.title)
+        kind = "repeat" if page.repeat else "group"
         rows.append(
-            {
-                "type": "begin group",
-                "name": group,
-                "label::中文 (zh)": zh,
-                "label::English (en)": en,
-                **_other("label", page.title),
-                "relevant": page.relevant,
-                "appearance": "field-list",
-                "sanhui::page": page.id if group != page.id else None,
-            }
+            _group_row(
+                kind,
+                group,
+                page.title,
+                relevant=page.relevant,
+                appearance=None if page.repeat or page.groups else "field-list",
+                repeat_count=page.repeat_count,
+                **{"sanhui::page": page.id if group != page.id else None},
+            )
         )
+        by_id = {g.id: g for g in page.groups}
+        open_groups: list[str] = []
         for q in page.questions:
+            chain: list[str] = []
+            at = by_id.get(q.group or "")
+            while at is not None:
+                chain.insert(0, at.id)
+                at = by_id.get(at.parent or "")
+            while open_groups and open_groups != chain[: len(open_groups)]:
+                closing = by_id[open_groups.pop()]
+                rows.append({"type": f"end {'repeat' if closing.repeat else 'group'}"})
+            for gid in chain[len(open_groups) :]:
+                g = by_id[gid]
+                rows.append(
+                    _group_row(
+                        "repeat" if g.repeat else "group",
+                        g.id,
+                        g.label,
+                        relevant=g.relevant,
+                        appearance=g.appearance,
+                        repeat_count=g.repeat_count,
+                    )
+                )
+                open_groups.append(gid)
             rows += _question_rows(survey, q, dk_lists)
-        rows.append({"type": "end group", "name": group})
+        while open_groups:
+            closing = by_id[open_groups.pop()]
+            rows.append({"type": f"end {'repeat' if closing.repeat else 'group'}"})
+        rows.append({"type": f"end {kind}", "name": group})
     return rows
 
 
@@ -175,9 +220,10 @@ def _question_rows(survey: Survey, q: Question, dk_lists: set[str]) -> list[dict
         rows.append({"type": "end group", "name": q.id})
         return rows
     kind = {"single": "select_one", "multiple": "select_multiple"}.get(q.type, q.type)
+    select = f"{kind} {q.choices}" + (" or_other" if q.or_other else "")
     row: dict[str, Any] = {
-        "type": f"{kind} {q.choices}" if q.type in ("single", "multiple") else kind,
-        "name": q.id,
+        "type": select if q.type in ("single", "multiple") else kind,
+        "name": q.name or q.id,
         "label::中文 (zh)": zh,
         "label::English (en)": en,
         "hint::中文 (zh)": hzh,
@@ -195,7 +241,10 @@ def _question_rows(survey: Survey, q: Question, dk_lists: set[str]) -> list[dict
         "constraint_message::English (en)": cen,
         "default": q.default,
         "appearance": appearance,
-        "choice_filter": DONT_KNOW_FILTER if q.choices in dk_lists else None,
+        "choice_filter": DONT_KNOW_FILTER if q.choices in dk_lists else q.choice_filter,
+        "calculation": q.calculation,
+        "read_only": "yes" if q.read_only else None,
+        "parameters": q.parameters,
     }
     if q.type == "text":
         row["sanhui::min_length"] = q.min_length
@@ -218,6 +267,7 @@ def _choice_rows(survey: Survey) -> list[dict[str, Any]]:
                     "label::中文 (zh)": zh,
                     "label::English (en)": en,
                     **_other("label", choice.label),
+                    **dict(choice.filters),
                     "points": None if choice.points is None else _number(choice.points),
                     "sanhui_ordered": ordered,
                 }
@@ -312,6 +362,7 @@ def write_xlsform(survey: Survey, path: str | Path) -> None:
         "sanhui::title_en": s.title.en,
         "sanhui::description": s.description.zh if s.description else None,
         "sanhui::description_en": s.description.en if s.description else None,
+        "allow_choice_duplicates": "yes" if s.allow_choice_duplicates else None,
     }
     book = openpyxl.Workbook()
     book.remove(book.active)

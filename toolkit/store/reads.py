@@ -403,8 +403,13 @@ def _levels(
     survey: Survey, variable: Variable, labels: Labels
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     scale = survey.scale(variable.question)
-    codes = list(scale.values)
-    shown = [c.label.get(labels) for c in scale.choices] if labels != "codes" else list(codes)
+    # a value may repeat in a list that a choice_filter reads (allow_choice_duplicates)
+    first = {c.value: c for c in reversed(scale.choices)}
+    codes = list(dict.fromkeys(scale.values))
+    shown = [first[c].label.get(labels) for c in codes] if labels != "codes" else list(codes)
+    if variable.question.or_other:
+        codes.append("other")
+        shown.append("Other" if labels == "en" else ("其他" if labels != "codes" else "other"))
     if variable.item is not None and variable.item.allow_dont_know:
         codes.append(DONT_KNOW)
         shown.append(scale.dont_know_label.get(labels) if labels != "codes" else DONT_KNOW)
@@ -431,7 +436,7 @@ def _variable_column(
         return _Column(variable.name, "multiple", codes), element.as_string()
     if kind == "integer":
         return _Column(variable.name, "integer"), element.as_integer()
-    if kind == "decimal":
+    if kind in ("decimal", "range"):  # a range answer is a number on a scale
         return _Column(variable.name, "decimal"), element.as_float()
     if kind == "date":
         return _Column(variable.name, "date"), element.as_string()
