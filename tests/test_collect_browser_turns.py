@@ -78,6 +78,8 @@ def test_recorder_records_turns_across_a_reload(server: Server) -> None:
         page.locator(".sh-now", has_text="正在发言：物业").wait_for(timeout=20_000)
         page.locator('button:text-is("↶ 撤销 Undo")').tap()  # the tap on 物业 was a mistake
         page.locator(".sh-now", has_text="无人发言").wait_for(timeout=20_000)
+        # the log below the buttons is a widget of its own, updated after the status line
+        page.get_by_text("已记录 2 次发言").wait_for(timeout=20_000)
         text = page.inner_text("body")
         context.close()
         browser.close()
