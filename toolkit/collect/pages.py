@@ -27,7 +27,7 @@ from toolkit.collect.app import board_app, form_app, keying_app, signin_app, tur
 from toolkit.collect.guard import CLIENT_HEADER, TOKEN_COOKIE, valid_token
 from toolkit.collect.i18n import t
 
-__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "Turns", "routes"]
+__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "Turns", "Vote", "routes"]
 
 log = logging.getLogger("toolkit.collect.pages")
 
@@ -69,6 +69,9 @@ def _show(build: Any, language: str = "zh") -> None:
 
 @solara.component
 def Form() -> None:
+    if _online():
+        Vote()
+        return
     params = _params()
     language = "en" if params.get("lang") == "en" else "zh"
     _show(
@@ -81,6 +84,21 @@ def Form() -> None:
         ),
         language,
     )
+
+
+@solara.component
+def Vote() -> None:
+    """``/vote`` (and ``/``, ``/form`` under ``sanhui serve --online``): the ballot on a phone,
+    while the meeting's online window is open."""
+    from toolkit.collect.vote import vote_app
+
+    params = _params()
+    language = "en" if params.get("lang") == "en" else "zh"
+    _show(lambda: vote_app(token=_token(), client=_client(), language=language), language)
+
+
+def _online() -> bool:
+    return os.environ.get("SANHUI_ONLINE") == "1"
 
 
 @solara.component
@@ -114,8 +132,11 @@ def Turns() -> None:
 
 @solara.component
 def Page() -> None:
-    """``/``: the tablet form (the address the QR code carries)."""
-    Form()
+    """``/``: the tablet form (the address the QR code carries); online, the phone ballot."""
+    if _online():
+        Vote()
+    else:
+        Form()
 
 
 @solara.component
@@ -127,6 +148,7 @@ def Layout(children: list[Any] | None = None) -> None:
 routes = [
     solara.Route(path="/", component=Page, layout=Layout),
     solara.Route(path="form", component=Form, layout=Layout),
+    solara.Route(path="vote", component=Vote, layout=Layout),
     solara.Route(path="signin", component=SignIn, layout=Layout),
     solara.Route(path="board", component=Board, layout=Layout),
     solara.Route(path="keying", component=Keying, layout=Layout),

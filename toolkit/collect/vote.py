@@ -1,0 +1,75 @@
+"""The online ballot (``sanhui serve --online``): the served meeting's form on a resident's phone,
+shown only while the meeting's online window is open.
+
+Before the window the page says when it opens, after it that it has closed (times in Shanghai
+time, the residents' clock); a meeting without a window is not served online at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ipywidgets as w
+
+from toolkit.collect.app import _meeting, form_app, shared_store
+from toolkit.store import Store
+from toolkit.store.online import OnlineWindow
+
+__all__ = ["SHANGHAI", "vote_app", "window_message"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def window_message(window: OnlineWindow | None, now: datetime | None = None) -> str | None:
+    """What the link shows instead of the ballot, or ``None`` while the window is open.
+
+    >>> from datetime import UTC
+    >>> win = OnlineWindow("m", datetime(2026, 3, 1, 0, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC))
+    >>> window_message(win, datetime(2026, 2, 1, tzinfo=UTC))
+    '网上投票尚未开始，将于 2026年3月1日 08:00 开始（北京时间）。'
+    >>> window_message(win, datetime(2026, 3, 2, tzinfo=UTC)) is None
+    True
+    >>> window_message(win, datetime(2026, 3, 9, tzinfo=UTC))
+    '网上投票已于 2026年3月8日 08:00 结束，感谢关注。'
+    """
+    if window is None:
+        return "这次会议不在网上投票，请到会场参加。"
+    state = window.state(now)
+    if state == "before":
+        return f"网上投票尚未开始，将于 {_when(window.opens_at)} 开始（北京时间）。"
+    if state == "closed":
+        return f"网上投票已于 {_when(window.closes_at)} 结束，感谢关注。"
+    return None
+
+
+def vote_app(
+    *,
+    store: Store | None = None,
+    meeting: str | None = None,
+    token: str | None = None,
+    client: str | None = None,
+    language: str = "zh",
+    now: datetime | None = None,
+) -> Any:
+    """The served meeting's ballot for a phone while its online window is open, else one
+    sentence saying when it opens or that it has closed."""
+    store = store or shared_store()
+    meeting = _meeting(store, meeting)
+    message = window_message(store.online_window(meeting), now)
+    if message is not None:
+        return w.HTML(f'<div class="sh-window" style="font-size:20px;padding:24px">{message}</div>')
+    return form_app(
+        store=store,
+        meeting=meeting,
+        token=token,
+        client=client,
+        language=language,
+        display=False,
+    )

@@ -1,0 +1,103 @@
+"""A meeting's online window: when residents may answer its ballot from their phones.
+
+``sanhui serve --online`` serves the ballot over the internet only between ``opens_at`` and
+``closes_at`` (kept in UTC); before, the link says when it opens, after, that it has closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+
+from toolkit.errors import ParameterError
+from toolkit.store import schema as t
+from toolkit.store._common import _now
+from toolkit.store.core import StoreBase
+
+__all__ = ["OnlineMixin", "OnlineWindow", "WindowState"]
+
+WindowState = Literal["before", "open", "closed", "none"]
+
+
+@dataclass(frozen=True)
+class OnlineWindow:
+    """When a meeting takes ballots online (aware datetimes, UTC).
+
+    >>> w = OnlineWindow("m1", datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC))
+    >>> w.state(datetime(2026, 2, 28, tzinfo=UTC)), w.state(datetime(2026, 3, 8, tzinfo=UTC))
+    ('before', 'closed')
+    """
+
+    meeting_id: str
+    opens_at: datetime
+    closes_at: datetime
+
+    def state(self, now: datetime | None = None) -> WindowState:
+        """``before`` the opening, ``open`` from the opening up to (not at) the closing,
+        ``closed`` from the closing on."""
+        now = now or _now()
+        if now < self.opens_at:
+            return "before"
+        return "open" if now < self.closes_at else "closed"
+
+
+def _aware(value: datetime | str, name: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ParameterError(
+                f"`{name}` must be a date and time such as 2026-03-01T08:00+08:00; got {value!r}."
+            ) from None
+    if not isinstance(value, datetime):
+        raise ParameterError(
+            f"`{name}` must be a datetime or ISO text; got {type(value).__name__}."
+        )
+    if value.tzinfo is None:
+        raise ParameterError(
+            f"`{name}` has no time zone ({value.isoformat()}); give one, e.g. +08:00 for Shanghai."
+        )
+    return value.astimezone(UTC)
+
+
+class OnlineMixin(StoreBase):
+    """The online windows of :class:`~toolkit.store.Store`."""
+
+    def set_online_window(
+        self, meeting_id: str, opens_at: datetime | str, closes_at: datetime | str
+    ) -> OnlineWindow:
+        """Set (or move) when ``meeting_id`` takes ballots online; times need a time zone."""
+        opens = _aware(opens_at, "opens_at")
+        closes = _aware(closes_at, "closes_at")
+        if closes <= opens:
+            raise ParameterError(
+                f"the online window of meeting `{meeting_id}` closes ({closes.isoformat()}) before "
+                f"it opens ({opens.isoformat()}); give a closing time after the opening time."
+            )
+        table = t.online_windows
+        with self._tx(write=True) as connection:
+            self._meeting(connection, meeting_id)  # raises for an unknown meeting
+            connection.execute(sa.delete(table).where(table.c.meeting_id == meeting_id))
+            connection.execute(
+                sa.insert(table).values(meeting_id=meeting_id, opens_at=opens, closes_at=closes)
+            )
+        return OnlineWindow(meeting_id, opens, closes)
+
+    def online_window(self, meeting_id: str) -> OnlineWindow | None:
+        """The meeting's online window, or ``None`` if it has none (then it is not served online)."""
+        table = t.online_windows
+        with self._tx(write=False) as connection:
+            row = connection.execute(
+                sa.select(table.c.opens_at, table.c.closes_at).where(
+                    table.c.meeting_id == meeting_id
+                )
+            ).first()
+        return None if row is None else OnlineWindow(meeting_id, row[0], row[1])
+
+    def online_state(self, meeting_id: str, now: datetime | None = None) -> WindowState:
+        """``none`` without a window, else :meth:`OnlineWindow.state`."""
+        window = self.online_window(meeting_id)
+        return "none" if window is None else window.state(now)
