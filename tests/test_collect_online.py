@@ -1,12 +1,11 @@
 """``sanhui serve --online``: proxy headers believed only from the trusted proxy, the security
-headers, secure cookies, and the meeting's online window (in process and on loopback)."""
+headers and secure cookies (in process and on loopback)."""
 
 from __future__ import annotations
 
 import asyncio
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -114,46 +113,6 @@ def test_trusted_proxy_must_be_an_address():
     with pytest.raises(ParameterError, match="--trusted-proxy"):
         OnlineSettings("https://vote.example.org", ("proxy.local",))
     assert OnlineSettings("https://a.org", ("10.0.0.0/24",)).trusted_proxies == ("10.0.0.0/24",)
-
-
-# ------------------------------------------------------------------------------- window states
-@pytest.fixture
-def store():
-    from toolkit.demo import LIVE_MEETING, demo_store
-
-    store = demo_store()
-    yield store, LIVE_MEETING
-    store.close()
-
-
-def test_window_states_before_open_closed(store):
-    from toolkit.collect.vote import vote_app
-
-    store, meeting = store
-    assert store.online_state(meeting) == "none"
-    assert "不在网上投票" in vote_app(store=store, meeting=meeting).value
-    opens = datetime(2026, 3, 1, tzinfo=UTC)
-    store.set_online_window(meeting, opens, "2026-03-08T08:00:00+08:00")
-    window = store.online_window(meeting)
-    assert window.closes_at == datetime(2026, 3, 8, tzinfo=UTC)
-    before = vote_app(store=store, meeting=meeting, now=opens - timedelta(seconds=1))
-    assert before.value.endswith("将于 2026年3月1日 08:00 开始（北京时间）。</div>")
-    closed = vote_app(store=store, meeting=meeting, now=window.closes_at)
-    assert "已于 2026年3月8日 08:00 结束" in closed.value
-    form = vote_app(store=store, meeting=meeting, now=opens)
-    assert type(form).__name__ == "SurveyForm"
-
-
-def test_window_checks_and_moves(store):
-    store, meeting = store
-    with pytest.raises(ParameterError, match=r"closes .* before it opens"):
-        store.set_online_window(meeting, "2026-03-08T00:00+00:00", "2026-03-01T00:00+00:00")
-    with pytest.raises(ParameterError, match="no time zone"):
-        store.set_online_window(meeting, "2026-03-01T08:00", "2026-03-08T08:00+08:00")
-    assert store.online_window(meeting) is None  # nothing half-written
-    store.set_online_window(meeting, "2026-03-01T00:00+00:00", "2026-03-02T00:00+00:00")
-    store.set_online_window(meeting, "2026-04-01T00:00+00:00", "2026-04-02T00:00+00:00")
-    assert store.online_window(meeting).opens_at.month == 4
 
 
 # ----------------------------------------------------------------------------------- loopback

@@ -49,7 +49,7 @@ def _token() -> str | None:
     return token if token and valid_token(token) else None
 
 
-def _show(build: Any, language: str = "zh") -> None:
+def _show(build: Any, language: str = "zh") -> Any:
     """Build the page's widget once for this browser page and display it; on a failure the page
     shows one short sentence and the server log keeps the details."""
 
@@ -63,8 +63,15 @@ def _show(build: Any, language: str = "zh") -> None:
     widget = solara.use_memo(make, dependencies=[])
     if widget is None:
         solara.HTML(tag="div", unsafe_innerHTML=t("page_failed", language))
-        return
+        return None
     solara.display(getattr(widget, "root", widget))
+    return widget
+
+
+@solara.component_vue("fragment.vue")
+def FragmentCode(event_code: Any = None) -> None:
+    """Reads ``#code=...`` of a one-time link in the browser and passes it on (no server log, no
+    proxy log ever holds the code)."""
 
 
 @solara.component
@@ -94,7 +101,14 @@ def Vote() -> None:
 
     params = _params()
     language = "en" if params.get("lang") == "en" else "zh"
-    _show(lambda: vote_app(token=_token(), client=_client(), language=language), language)
+    widget = _show(lambda: vote_app(token=_token(), client=_client(), language=language), language)
+
+    def take_code(code: Any) -> None:
+        screen = getattr(getattr(widget, "respondent", None), "screen", None)
+        if screen == "code" and isinstance(code, str) and len(code) <= 32:
+            widget.enter_code(code)
+
+    FragmentCode(event_code=take_code)
 
 
 def _online() -> bool:

@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 import ipywidgets as w
 
 from toolkit.collect.app import _meeting, form_app, shared_store
+from toolkit.collect.backend import StoreBackend
+from toolkit.errors import StoreError
 from toolkit.store import Store
 from toolkit.store.online import OnlineWindow
 
-__all__ = ["SHANGHAI", "vote_app", "window_message"]
+__all__ = ["SHANGHAI", "OnlineBackend", "vote_app", "window_message"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -49,6 +51,24 @@ def window_message(window: OnlineWindow | None, now: datetime | None = None) -> 
     return None
 
 
+class OnlineBackend(StoreBackend):
+    """Ballots from phones: stored with channel ``online``, and only while the window is open (a
+    page opened before the closing cannot submit after it)."""
+
+    def __init__(self, store: Store, *, now: Any = None) -> None:
+        super().__init__(store, channel="online")
+        self._now = now  # a clock for tests; None: the real time
+
+    def submit_ballot(self, **ballot: Any) -> str:
+        meeting = ballot["meeting_id"]
+        state = self.store.online_state(meeting, self._now() if self._now else None)
+        if state != "open":
+            raise StoreError(
+                f"meeting `{meeting}`: the online window is {state}; the ballot was not stored."
+            )
+        return super().submit_ballot(**ballot)
+
+
 def vote_app(
     *,
     store: Store | None = None,
@@ -72,4 +92,5 @@ def vote_app(
         client=client,
         language=language,
         display=False,
+        backend=OnlineBackend(store, now=(lambda: now) if now else None),
     )

@@ -16,10 +16,12 @@ from toolkit.errors import ParameterError
 from toolkit.store import schema as t
 from toolkit.store._common import _now
 from toolkit.store.core import StoreBase
+from toolkit.store.hashing import _hash_code
 
-__all__ = ["OnlineMixin", "OnlineWindow", "WindowState"]
+__all__ = ["CodeStatus", "OnlineMixin", "OnlineWindow", "WindowState"]
 
 WindowState = Literal["before", "open", "closed", "none"]
+CodeStatus = Literal["usable", "used", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,15 @@ class OnlineMixin(StoreBase):
         """``none`` without a window, else :meth:`OnlineWindow.state`."""
         window = self.online_window(meeting_id)
         return "none" if window is None else window.state(now)
+
+    def ballot_code_status(self, meeting_id: str, code: str) -> CodeStatus:
+        """Whether a one-time code of ``meeting_id`` can still vote (``usable``), has voted
+        (``used``: the phone says so), or was never issued for it (``unknown``)."""
+        b = t.ballot_codes
+        with self._tx(write=False) as connection:
+            row = connection.execute(
+                sa.select(b.c.meeting_id, b.c.used_at).where(b.c.code_hash == _hash_code(code))
+            ).first()
+        if row is None or row.meeting_id != meeting_id:
+            return "unknown"
+        return "usable" if row.used_at is None else "used"

@@ -1,0 +1,98 @@
+"""The phone ballot (toolkit/collect/vote.py): the online window, channel ``online``, one ballot per
+one-time code, and a used code that says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from toolkit.collect.app import reset_shared_store
+from toolkit.collect.guard import new_token
+from toolkit.collect.vote import vote_app
+from toolkit.demo import LIVE_MEETING, demo_store
+
+ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity", "results")
+OPENS = datetime(2026, 3, 1, tzinfo=UTC)
+CLOSES = datetime(2026, 3, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def store():
+    store = demo_store()
+    reset_shared_store()
+    store.set_online_window(LIVE_MEETING, OPENS, CLOSES)
+    yield store
+    reset_shared_store()
+    store.close()
+
+
+def phone(store, now=OPENS + timedelta(days=1)):
+    return vote_app(store=store, meeting=LIVE_MEETING, token=new_token(), now=now)
+
+
+def answer(form):
+    for subject in ("juweihui", "wuye"):
+        for item in (*ITEMS, "overall"):
+            form.controls[f"{subject}__{item}"].buttons[0].click()
+        assert form.next()
+    while form.screen == "page":
+        assert form.next()
+    form.buttons["submit"].click()
+
+
+def channels(store):
+    with store.engine.connect() as connection:
+        return [
+            r[0]
+            for r in connection.exec_driver_sql(
+                "SELECT mode FROM submissions WHERE meeting_id = ?", (LIVE_MEETING,)
+            )
+        ]
+
+
+def test_outside_the_window_the_link_says_when(store):
+    before = phone(store, OPENS - timedelta(minutes=1))
+    assert "尚未开始，将于 2026年3月1日 08:00 开始" in before.value
+    assert "已于 2026年3月8日 08:00 结束" in phone(store, CLOSES).value
+    store.close()
+
+
+def test_without_a_window_the_meeting_is_not_online():
+    store = demo_store()
+    try:
+        assert "不在网上投票" in vote_app(store=store, meeting=LIVE_MEETING).value
+    finally:
+        store.close()
+
+
+def test_an_online_ballot_is_stored_with_channel_online(store):
+    form = phone(store)
+    assert type(form).__name__ == "SurveyForm"
+    answer(form)
+    assert form.screen == "thanks"
+    assert channels(store) == ["online"]
+
+
+def test_a_page_left_open_cannot_submit_after_the_closing(store):
+    late = vote_app(store=store, meeting=LIVE_MEETING, token=new_token(), now=CLOSES - timedelta(1))
+    late.store._now = lambda: CLOSES  # the resident finishes after the closing
+    answer(late)
+    assert late.screen != "thanks"
+    assert channels(store) == []
+
+
+def test_one_ballot_per_code_and_a_used_code_says_so(store):
+    code, other = store.issue_ballot_codes(LIVE_MEETING, 2)
+    first = phone(store)
+    assert first.screen == "code"
+    assert first.enter_code(code)
+    answer(first)
+    assert first.screen == "thanks"
+    again = phone(store)
+    assert not again.enter_code(code)
+    assert "已经投过票" in again.notice
+    assert not again.enter_code("99999999")
+    assert "不正确" in again.notice
+    assert again.enter_code(other)
+    assert channels(store) == ["online"]

@@ -1,0 +1,66 @@
+"""The store's online windows and the status of a one-time code (toolkit/store/online.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from toolkit.demo import LIVE_MEETING, demo_store
+from toolkit.errors import AnswerError, ParameterError
+from toolkit.store import Submission
+
+
+@pytest.fixture
+def store():
+    store = demo_store()
+    yield store
+    store.close()
+
+
+def test_window_is_stored_in_utc_and_moves(store):
+    assert store.online_window(LIVE_MEETING) is None
+    assert store.online_state(LIVE_MEETING) == "none"
+    store.set_online_window(LIVE_MEETING, "2026-03-01T08:00+08:00", "2026-03-08T08:00+08:00")
+    window = store.online_window(LIVE_MEETING)
+    assert window.opens_at == datetime(2026, 3, 1, tzinfo=UTC)
+    assert store.online_state(LIVE_MEETING, datetime(2026, 3, 1, tzinfo=UTC)) == "open"
+    assert store.online_state(LIVE_MEETING, datetime(2026, 3, 8, tzinfo=UTC)) == "closed"
+    store.set_online_window(LIVE_MEETING, "2026-04-01T00:00+00:00", "2026-04-02T00:00+00:00")
+    assert store.online_window(LIVE_MEETING).opens_at.month == 4
+
+
+def test_bad_windows_change_nothing(store):
+    with pytest.raises(ParameterError, match=r"closes .* before it opens"):
+        store.set_online_window(LIVE_MEETING, "2026-03-08T00:00+00:00", "2026-03-01T00:00+00:00")
+    with pytest.raises(ParameterError, match="no time zone"):
+        store.set_online_window(LIVE_MEETING, "2026-03-01T08:00", "2026-03-08T08:00+08:00")
+    with pytest.raises(ParameterError, match="date and time"):
+        store.set_online_window(LIVE_MEETING, "soon", "2026-03-08T08:00+08:00")
+    with pytest.raises(Exception, match="nope"):
+        store.set_online_window("nope", "2026-03-01T00:00+00:00", "2026-03-02T00:00+00:00")
+    assert store.online_window(LIVE_MEETING) is None
+
+
+def test_code_status_usable_used_unknown(store):
+    code = store.issue_ballot_codes(LIVE_MEETING, 1)[0]
+    assert store.ballot_code_status(LIVE_MEETING, code) == "usable"
+    assert store.ballot_code_status(LIVE_MEETING, "00000000") == "unknown"
+    other = next(m for m in store.meetings()["meeting_id"] if m != LIVE_MEETING)
+    assert store.ballot_code_status(other, code) == "unknown"  # another meeting's code
+    ballot = Submission(str(uuid.uuid4()), LIVE_MEETING, {}, ballot_code=code, mode="online")
+    with pytest.raises(AnswerError):  # an empty ballot is refused: code stays usable
+        store.submit(ballot)
+    assert store.ballot_code_status(LIVE_MEETING, code) == "usable"
+
+
+def test_online_is_a_channel_of_its_own(store):
+    ballot = Submission(str(uuid.uuid4()), LIVE_MEETING, {}, mode="online")
+    with pytest.raises(AnswerError):  # online ballots are checked like tablet ones
+        store.submit(ballot)
+    with pytest.raises(ParameterError, match="'tablet', 'paper', 'online'"):
+        Submission(str(uuid.uuid4()), LIVE_MEETING, {}, mode="phone")  # type: ignore[arg-type]
+    with store.engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.exec_driver_sql("UPDATE submissions SET mode = 'phone'")
