@@ -30,9 +30,9 @@ __all__ = ["CONTENT_SECURITY_POLICY", "OnlineSettings", "ProxyGate", "check_base
 #: What a served page may load: its own files only. Solara's front-end needs inline scripts and
 #: styles and compiles Vue templates at run time ('unsafe-eval'); nothing comes from another host.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+    "connect-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
     "object-src 'none'"
 )
 _FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded")
