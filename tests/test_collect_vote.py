@@ -96,3 +96,27 @@ def test_one_ballot_per_code_and_a_used_code_says_so(store):
     assert "不正确" in again.notice
     assert again.enter_code(other)
     assert channels(store) == ["online"]
+
+
+def test_a_hearing_online_shows_the_plan_before_the_positions():
+    from pathlib import Path
+
+    from toolkit.instrument.loader import load_survey
+
+    store = demo_store()
+    try:
+        hearing = load_survey(Path(__file__).resolve().parents[1] / "surveys" / "hearing.yaml")
+        store.create_meeting("h-online", kind="hearing", title="加装电梯听证会", instrument=hearing)
+        store.set_online_window("h-online", OPENS, CLOSES)
+        png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+        store.set_online_plan("h-online", "方案一：<b>东侧</b>加装电梯\n方案二：西侧", [png])
+        page = vote_app(store=store, meeting="h-online", token=new_token(), now=OPENS)
+        plan = page.children[0].value
+        assert "&lt;b&gt;东侧&lt;/b&gt;" in plan  # shown as typed, never as HTML
+        assert plan.count("<p>") == 2 and 'src="data:image/png;base64,' in plan
+        assert page.form.screen == "page" and page.form.root not in page.children
+        page.children[1].click()  # 我已阅读，开始表态
+        assert page.children == (page.form.root,)
+        assert {"option_1", "option_2"} <= set(page.form.controls)  # the positions follow
+    finally:
+        store.close()

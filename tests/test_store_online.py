@@ -64,3 +64,34 @@ def test_online_is_a_channel_of_its_own(store):
         Submission(str(uuid.uuid4()), LIVE_MEETING, {}, mode="phone")  # type: ignore[arg-type]
     with store.engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
         connection.exec_driver_sql("UPDATE submissions SET mode = 'phone'")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+
+
+def test_a_hearing_plan_with_pictures_survives_a_moved_window(store):
+    with pytest.raises(ParameterError, match="no online window"):
+        store.set_online_plan(LIVE_MEETING, "方案一：加装电梯", [PNG])
+    store.set_online_window(LIVE_MEETING, "2026-03-01T00:00+00:00", "2026-03-02T00:00+00:00")
+    store.set_online_plan(LIVE_MEETING, "方案一：加装电梯\n方案二：不装", [PNG, JPEG])
+    store.set_online_window(LIVE_MEETING, "2026-03-01T00:00+00:00", "2026-03-05T00:00+00:00")
+    window = store.online_window(LIVE_MEETING)
+    assert window.plan_text.startswith("方案一")
+    assert [kind for kind, _ in window.plan_images] == ["image/png", "image/jpeg"]
+
+
+@pytest.mark.parametrize(
+    ("text", "images", "message"),
+    [
+        ("", [], "1 to 20000 characters"),
+        ("方案", [b"GIF89a"], "not a PNG or JPEG"),
+        ("方案", [PNG + b"\0" * 700_000], "larger than"),
+        ("方案", [PNG] * 9, "at most 8"),
+    ],
+)
+def test_bad_plans_change_nothing(store, text, images, message):
+    store.set_online_window(LIVE_MEETING, "2026-03-01T00:00+00:00", "2026-03-02T00:00+00:00")
+    with pytest.raises(ParameterError, match=message):
+        store.set_online_plan(LIVE_MEETING, text, images)
+    assert store.online_window(LIVE_MEETING).plan_text is None

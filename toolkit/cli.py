@@ -31,11 +31,12 @@ app.add_typer(_rectify_app, name="rectify")
 
 
 def _add_groups() -> None:
-    from toolkit.commands import meeting, printing, roster
+    from toolkit.commands import meeting, online, printing, roster
 
     app.add_typer(roster.app, name="roster")
     app.add_typer(meeting.app, name="meeting")
     app.add_typer(printing.app, name="print")
+    app.add_typer(online.app, name="online")
 
 
 def database_url(database: str | None) -> str:

@@ -104,9 +104,10 @@ def Vote() -> None:
     widget = _show(lambda: vote_app(token=_token(), client=_client(), language=language), language)
 
     def take_code(code: Any) -> None:
-        screen = getattr(getattr(widget, "respondent", None), "screen", None)
+        form = getattr(widget, "form", widget)  # a hearing's plan page holds the form
+        screen = getattr(getattr(form, "respondent", None), "screen", None)
         if screen == "code" and isinstance(code, str) and len(code) <= 32:
-            widget.enter_code(code)
+            form.enter_code(code)
 
     FragmentCode(event_code=take_code)
 

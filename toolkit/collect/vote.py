@@ -7,6 +7,7 @@ time, the residents' clock); a meeting without a window is not served online at 
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,11 +16,12 @@ import ipywidgets as w
 
 from toolkit.collect.app import _meeting, form_app, shared_store
 from toolkit.collect.backend import StoreBackend
+from toolkit.collect.form import SurveyForm
 from toolkit.errors import StoreError
 from toolkit.store import Store
 from toolkit.store.online import OnlineWindow
 
-__all__ = ["SHANGHAI", "OnlineBackend", "vote_app", "window_message"]
+__all__ = ["SHANGHAI", "OnlineBackend", "PlanFirst", "vote_app", "window_message"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -69,6 +71,36 @@ class OnlineBackend(StoreBackend):
         return super().submit_ballot(**ballot)
 
 
+class PlanFirst(w.VBox):
+    """A hearing online (云听证): the plan's text and pictures first, then, after one tap on
+    "我已阅读", the form with the positions. ``form`` is the :class:`SurveyForm` behind."""
+
+    def __init__(self, form: SurveyForm, window: OnlineWindow) -> None:
+        paragraphs = "".join(
+            f"<p>{html.escape(line)}</p>" for line in (window.plan_text or "").splitlines() if line
+        )
+        pictures = "".join(
+            f'<img src="data:{kind};base64,{data}" alt="方案图 {n}" '
+            'style="max-width:100%;height:auto;margin:8px 0">'
+            for n, (kind, data) in enumerate(window.plan_images, start=1)
+        )
+        plan = w.HTML(
+            '<div class="sh-plan" style="font-size:19px;line-height:1.6;padding:12px">'
+            f'<div class="sh-title">方案介绍</div>{paragraphs}{pictures}</div>'
+        )
+        read = w.Button(
+            description="我已阅读，开始表态", layout=w.Layout(width="100%", height="64px")
+        )
+        read.add_class("sh-primary")
+        read.add_class("sh-read-plan")
+        read.on_click(lambda _b: self.show_form())
+        self.form = form
+        super().__init__(children=[plan, read])
+
+    def show_form(self) -> None:
+        self.children = [self.form.root]
+
+
 def vote_app(
     *,
     store: Store | None = None,
@@ -79,13 +111,14 @@ def vote_app(
     now: datetime | None = None,
 ) -> Any:
     """The served meeting's ballot for a phone while its online window is open, else one
-    sentence saying when it opens or that it has closed."""
+    sentence saying when it opens or that it has closed. A meeting with a plan (a hearing online)
+    shows the plan first (:class:`PlanFirst`)."""
     store = store or shared_store()
     meeting = _meeting(store, meeting)
     message = window_message(store.online_window(meeting), now)
     if message is not None:
         return w.HTML(f'<div class="sh-window" style="font-size:20px;padding:24px">{message}</div>')
-    return form_app(
+    form = form_app(
         store=store,
         meeting=meeting,
         token=token,
@@ -94,3 +127,7 @@ def vote_app(
         display=False,
         backend=OnlineBackend(store, now=(lambda: now) if now else None),
     )
+    window = store.online_window(meeting)
+    if window is not None and window.plan_text:
+        return PlanFirst(form, window)
+    return form

@@ -274,5 +274,8 @@ online_windows = sa.Table(
     sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), primary_key=True),
     sa.Column("opens_at", UTCDateTime, nullable=False),
     sa.Column("closes_at", UTCDateTime, nullable=False),
+    # a hearing's plan, read online before the positions (云听证): text, and images as base64
+    sa.Column("plan_text", sa.Text),
+    sa.Column("plan_images", JSONType),
     sa.CheckConstraint("closes_at > opens_at", name="order"),
 )

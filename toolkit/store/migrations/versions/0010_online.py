@@ -1,7 +1,8 @@
 """Online ballots: a meeting's online window, and ``online`` as a ballot's channel.
 
 ``online_windows`` holds, per meeting, when residents may answer from their phones (``opens_at``,
-``closes_at``, UTC). ``submissions.mode`` (how a ballot came in) gains ``online`` beside ``tablet``
+``closes_at``, UTC) and, for a hearing (云听证), the plan residents read before they give their
+positions (``plan_text``, ``plan_images``: PNG/JPEG as base64). ``submissions.mode`` (how a ballot came in) gains ``online`` beside ``tablet``
 and ``paper``; read tables show it as the ballot's ``channel``.
 
 Revision ID: 0010_online
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0010_online"
 down_revision = "0008_turns"
@@ -26,6 +28,8 @@ def upgrade() -> None:
         sa.Column("meeting_id", sa.String(100), nullable=False),
         sa.Column("opens_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closes_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("plan_text", sa.Text),
+        sa.Column("plan_images", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
         sa.ForeignKeyConstraint(
             ["meeting_id"],
             ["meetings.meeting_id"],
