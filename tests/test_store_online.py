@@ -95,3 +95,27 @@ def test_bad_plans_change_nothing(store, text, images, message):
     with pytest.raises(ParameterError, match=message):
         store.set_online_plan(LIVE_MEETING, text, images)
     assert store.online_window(LIVE_MEETING).plan_text is None
+
+
+def test_responses_expose_the_channel_for_analysis(store):
+    from toolkit.analysis.satisfaction import satisfaction_rates
+
+    plain = store.responses(instrument="evaluation")
+    assert "channel" not in plain.columns  # the table keeps its columns unless asked
+    demo = store.responses(instrument="evaluation", channel_column=True)
+    assert list(demo.columns[:10]) == [*plain.columns[:9], "channel"]
+    assert set(demo["channel"]) <= {"tablet", "paper"}
+    with store.engine.begin() as connection:  # a third of the ballots came from phones
+        connection.exec_driver_sql(
+            "UPDATE submissions SET mode = 'online' WHERE rowid % 3 = 0 AND mode = 'tablet'"
+        )
+    frame = store.responses(instrument="evaluation", channel_column=True)
+    online = frame["channel"] == "online"
+    assert 0 < online.sum() < len(frame)
+    item = "wuye__overall"
+    rates = satisfaction_rates(frame, items=item, by="channel")
+    row = rates[(rates["channel"] == "online") & (rates["measure"] == "strict")].iloc[0]
+    answered = frame.loc[online, item].dropna()
+    answered = answered[answered.astype(str) != "dont_know"]
+    assert row["n"] == len(answered)
+    assert row["count"] == (answered.astype(str) == "satisfied").sum()
