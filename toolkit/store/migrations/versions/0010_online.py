@@ -2,8 +2,9 @@
 
 ``online_windows`` holds, per meeting, when residents may answer from their phones (``opens_at``,
 ``closes_at``, UTC) and, for a hearing (云听证), the plan residents read before they give their
-positions (``plan_text``, ``plan_images``: PNG/JPEG as base64). ``submissions.mode`` (how a ballot came in) gains ``online`` beside ``tablet``
-and ``paper``; read tables show it as the ballot's ``channel``.
+positions (``plan_text``, ``plan_images``: PNG/JPEG as base64). ``submissions.mode`` (how a
+ballot came in) gains ``online`` beside ``tablet`` and ``paper``; ``Store.responses`` shows it as
+the ballot's ``channel`` when asked (``channel_column=True``).
 
 Revision ID: 0010_online
 Revises: 0008_turns
