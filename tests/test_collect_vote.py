@@ -3,6 +3,7 @@ one-time code, and a used code that says so."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,3 +121,17 @@ def test_a_hearing_online_shows_the_plan_before_the_positions():
         assert {"option_1", "option_2"} <= set(page.form.controls)  # the positions follow
     finally:
         store.close()
+
+
+def test_codes_are_rate_limited_per_phone(store):
+    """The shared attempt limiter, keyed by the phone's address (behind the proxy: the address
+    ProxyGate took from X-Forwarded-For)."""
+    code = store.issue_ballot_codes(LIVE_MEETING, 1)[0]
+    client = f"203.0.113.{uuid.uuid4().int % 200 + 20}"
+    guesser = vote_app(store=store, meeting=LIVE_MEETING, client=client, now=OPENS)
+    for guess in range(5):
+        assert not guesser.enter_code(f"1000000{guess}")
+    assert "输入错误次数过多" in guesser.notice
+    assert not guesser.enter_code(code)  # locked: even the right code is refused
+    other = vote_app(store=store, meeting=LIVE_MEETING, client="198.51.100.77", now=OPENS)
+    assert other.enter_code(code)
