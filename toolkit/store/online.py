@@ -15,10 +15,10 @@ from typing import Literal
 import sqlalchemy as sa
 
 from toolkit.errors import ParameterError
+from toolkit.store import codes as ballot_codes
 from toolkit.store import schema as t
 from toolkit.store._common import _now
 from toolkit.store.core import StoreBase
-from toolkit.store import codes as ballot_codes
 
 __all__ = ["CodeStatus", "OnlineMixin", "OnlineWindow", "WindowState"]
 
