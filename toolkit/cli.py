@@ -31,11 +31,12 @@ app.add_typer(_rectify_app, name="rectify")
 
 
 def _add_groups() -> None:
-    from toolkit.commands import meeting, printing, roster
+    from toolkit.commands import meeting, online, printing, roster
 
     app.add_typer(roster.app, name="roster")
     app.add_typer(meeting.app, name="meeting")
     app.add_typer(printing.app, name="print")
+    app.add_typer(online.app, name="online")
 
 
 def database_url(database: str | None) -> str:
@@ -152,9 +153,22 @@ def serve(
             help="Also serve /keying: double entry of paper ballots (staff, behind the access code)."
         ),
     ] = False,
+    online: Annotated[
+        bool,
+        typer.Option(help="Serve the ballot to phones over the internet, behind a TLS proxy."),
+    ] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="Public https address of the online ballot (--online).")
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(help="Address of the reverse proxy whose X-Forwarded-* headers are believed."),
+    ] = None,
 ) -> None:
-    """Serve the tablet form, sign-in page and live board of one meeting on the local network."""
+    """Serve the tablet form, sign-in page and live board of one meeting on the local network
+    (or, with --online, the ballot to residents' phones behind a TLS reverse proxy)."""
     from toolkit.collect.guard import Limits
+    from toolkit.collect.online import OnlineSettings
     from toolkit.collect.server import ACCESS_CODE_ENV, plan_serve, run_serve
     from toolkit.errors import ParameterError, ToolkitError
     from toolkit.store import Store
@@ -173,6 +187,15 @@ def serve(
                 "`--sessions-per-client` must be at least 1, `--idle-minutes` positive and "
                 "`--max-message-kb` at least 8."
             )
+        settings = None
+        if online:
+            if not base_url:
+                raise ParameterError(
+                    "`--online` needs `--base-url https://...`, the public address phones open."
+                )
+            settings = OnlineSettings(base_url, tuple(trusted_proxy or ("127.0.0.1", "::1")))
+        elif base_url or trusted_proxy:
+            raise ParameterError("`--base-url` and `--trusted-proxy` go with `--online`.")
         with Store.open(url) as store:
             if demo_if_missing and store.meetings().empty:
                 from toolkit.demo import build_demo
@@ -201,6 +224,7 @@ def serve(
                 idle_seconds=idle_minutes * 60,
             ),
             keying=keying,
+            online=settings,
         )
     except ToolkitError as error:
         raise _fail(error) from error

@@ -144,12 +144,14 @@ def form_app(
     language: str = "zh",
     client: str | None = None,
     display: bool = True,
+    backend: StoreBackend | None = None,
 ) -> SurveyForm:
     """The tablet form of the served meeting.
 
     ``device`` (``?device=A3``) is a label for paradata and staff only. ``token`` is the tablet's
     random token (kept by its browser): the draft is saved under it and restored only for it, so
     another browser using the same label starts with a blank form. Without a token no draft is kept.
+    ``backend``: how ballots reach the store (default :class:`StoreBackend`, channel ``tablet``).
     ``store`` and ``meeting`` default to the served ones (:func:`shared_store`, ``SANHUI_MEETING``).
     """
     store = store or shared_store()
@@ -157,7 +159,7 @@ def form_app(
     setup = _setup(store, meeting)
     form = SurveyForm(
         setup.survey,
-        store=StoreBackend(store),
+        store=backend or StoreBackend(store),
         meeting=meeting,
         subjects=setup.subjects,
         language="en" if language == "en" else "zh",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from toolkit.store import Store, Submission
 
@@ -15,8 +15,10 @@ __all__ = ["StoreBackend"]
 class StoreBackend:
     """Ballots, drafts and ballot codes of one store, for :class:`~toolkit.collect.form.SurveyForm`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, channel: Literal["tablet", "online"] = "tablet") -> None:
         self.store = store
+        #: how the ballots come in: ``tablet`` at the meeting, ``online`` from a phone
+        self.channel: Literal["tablet", "online"] = channel
 
     def submit_ballot(
         self,
@@ -40,6 +42,7 @@ class StoreBackend:
                 submitted_at=submitted_at,
                 paradata=dict(paradata),
                 ballot_code=ballot_code,
+                mode=self.channel,
             )
         )
         return str(result.status)
@@ -62,3 +65,7 @@ class StoreBackend:
 
     def ballot_code_usable(self, *, meeting_id: str, code: str) -> bool:
         return self.store.ballot_code_usable(meeting_id, code)
+
+    def ballot_code_status(self, *, meeting_id: str, code: str) -> str:
+        """``usable``, ``used`` or ``unknown`` (the form says which)."""
+        return self.store.ballot_code_status(meeting_id, code)

@@ -384,8 +384,18 @@ class SurveyForm:
             else:
                 wait = self._attempts.failed("ballot", self.client)
         if not usable:
+            status = getattr(self.store, "ballot_code_status", None)
+            used = (
+                not wait
+                and bool(code)
+                and callable(status)
+                and self.meeting is not None
+                and status(meeting_id=self.meeting, code=code) == "used"
+            )
             self.notice = (
-                locked_message(wait, self.language) if wait else t("code_invalid", self.language)
+                locked_message(wait, self.language)
+                if wait
+                else t("code_used" if used else "code_invalid", self.language)
             )
             self.render()
             return False

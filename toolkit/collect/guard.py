@@ -59,7 +59,7 @@ TOKEN_COOKIE = "sanhui-tablet"
 #: The header through which the pages learn the client's address.
 CLIENT_HEADER = "x-sanhui-client"
 #: The pages (paths) the server answers; ``sanhui serve --keying`` adds :data:`KEYING_PAGE`.
-PAGES = ("/", "/form", "/signin", "/board", "/turns")
+PAGES = ("/", "/form", "/vote", "/signin", "/board", "/turns")
 KEYING_PAGE = "/keying"
 _STATIC = ("/static/", "/_solara/cdn/", "/jupyter/nbextensions/")
 _WEBSOCKET = re.compile(r"^/jupyter/api/kernels/[A-Za-z0-9-]{8,64}/channels$")

@@ -59,6 +59,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "验证码不正确或已使用，请核对后重试，或联系工作人员。",
         "en": "This code is wrong or already used. Please check it or ask the staff.",
     },
+    "code_used": {
+        "zh": "这个验证码已经投过票了，每个验证码只能投一次。如有疑问请联系工作人员。",
+        "en": "This code has already been used to vote; each code votes once. Ask the staff.",
+    },
     "clear": {"zh": "清除", "en": "Clear"},
     "delete": {"zh": "删除", "en": "Delete"},
     "number_invalid": {"zh": "请输入数字", "en": "Please enter a number"},

@@ -27,7 +27,7 @@ from toolkit.collect.app import board_app, form_app, keying_app, signin_app, tur
 from toolkit.collect.guard import CLIENT_HEADER, TOKEN_COOKIE, valid_token
 from toolkit.collect.i18n import t
 
-__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "Turns", "routes"]
+__all__ = ["Board", "Form", "Keying", "Layout", "Page", "SignIn", "Turns", "Vote", "routes"]
 
 log = logging.getLogger("toolkit.collect.pages")
 
@@ -49,7 +49,7 @@ def _token() -> str | None:
     return token if token and valid_token(token) else None
 
 
-def _show(build: Any, language: str = "zh") -> None:
+def _show(build: Any, language: str = "zh") -> Any:
     """Build the page's widget once for this browser page and display it; on a failure the page
     shows one short sentence and the server log keeps the details."""
 
@@ -63,12 +63,22 @@ def _show(build: Any, language: str = "zh") -> None:
     widget = solara.use_memo(make, dependencies=[])
     if widget is None:
         solara.HTML(tag="div", unsafe_innerHTML=t("page_failed", language))
-        return
+        return None
     solara.display(getattr(widget, "root", widget))
+    return widget
+
+
+@solara.component_vue("fragment.vue")
+def FragmentCode(event_code: Any = None) -> None:
+    """Reads ``#code=...`` of a one-time link in the browser and passes it on (no server log, no
+    proxy log ever holds the code)."""
 
 
 @solara.component
 def Form() -> None:
+    if _online():
+        Vote()
+        return
     params = _params()
     language = "en" if params.get("lang") == "en" else "zh"
     _show(
@@ -81,6 +91,29 @@ def Form() -> None:
         ),
         language,
     )
+
+
+@solara.component
+def Vote() -> None:
+    """``/vote`` (and ``/``, ``/form`` under ``sanhui serve --online``): the ballot on a phone,
+    while the meeting's online window is open."""
+    from toolkit.collect.vote import vote_app
+
+    params = _params()
+    language = "en" if params.get("lang") == "en" else "zh"
+    widget = _show(lambda: vote_app(token=_token(), client=_client(), language=language), language)
+
+    def take_code(code: Any) -> None:
+        form = getattr(widget, "form", widget)  # a hearing's plan page holds the form
+        screen = getattr(getattr(form, "respondent", None), "screen", None)
+        if screen == "code" and isinstance(code, str) and len(code) <= 32:
+            form.enter_code(code)
+
+    FragmentCode(event_code=take_code)
+
+
+def _online() -> bool:
+    return os.environ.get("SANHUI_ONLINE") == "1"
 
 
 @solara.component
@@ -114,8 +147,11 @@ def Turns() -> None:
 
 @solara.component
 def Page() -> None:
-    """``/``: the tablet form (the address the QR code carries)."""
-    Form()
+    """``/``: the tablet form (the address the QR code carries); online, the phone ballot."""
+    if _online():
+        Vote()
+    else:
+        Form()
 
 
 @solara.component
@@ -127,6 +163,7 @@ def Layout(children: list[Any] | None = None) -> None:
 routes = [
     solara.Route(path="/", component=Page, layout=Layout),
     solara.Route(path="form", component=Form, layout=Layout),
+    solara.Route(path="vote", component=Vote, layout=Layout),
     solara.Route(path="signin", component=SignIn, layout=Layout),
     solara.Route(path="board", component=Board, layout=Layout),
     solara.Route(path="keying", component=Keying, layout=Layout),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.collect.guard import KEYING_PAGE, PAGES, Guard, Limits
+from toolkit.collect.online import OnlineSettings, ProxyGate
 from toolkit.errors import ParameterError, StoreError
 
 __all__ = [
@@ -54,6 +55,8 @@ class ServePlan:
     limits: Limits = field(default_factory=Limits)
     #: also serve the paper-ballot keying page (staff, behind the access code)
     keying: bool = False
+    #: set for ``sanhui serve --online`` (phones over the internet, behind a TLS proxy)
+    online: OnlineSettings | None = None
 
 
 def local_addresses() -> list[str]:
@@ -94,6 +97,7 @@ def plan_serve(
     access_code: str | None = None,
     limits: Limits | None = None,
     keying: bool = False,
+    online: OnlineSettings | None = None,
 ) -> ServePlan:
     """Check the port and settle the access code and URLs (nothing is started)."""
     if not 1 <= port <= 65535:
@@ -115,7 +119,14 @@ def plan_serve(
     }
     if keying:
         urls["keying"] = f"{base}{KEYING_PAGE}?code={code}"
-    return ServePlan(meeting, database, host, port, code, urls, limits or Limits(), keying)
+    if online is not None:
+        base = online.base_url
+        urls = {
+            "form": f"{base}/vote",
+            "signin": f"{base}/signin",
+            "board": f"{base}/board",
+        }
+    return ServePlan(meeting, database, host, port, code, urls, limits or Limits(), keying, online)
 
 
 def solara_environment(plan: ServePlan) -> dict[str, str]:
@@ -139,10 +150,11 @@ def solara_environment(plan: ServePlan) -> dict[str, str]:
         "SANHUI_MEETING": plan.meeting,
         "SANHUI_ACCESS_CODE": plan.access_code,
         "SANHUI_KEYING": "1" if plan.keying else "0",
+        "SANHUI_ONLINE": "1" if plan.online is not None else "0",
     }
 
 
-def build_app(plan: ServePlan) -> Guard:
+def build_app(plan: ServePlan) -> Guard | ProxyGate:
     """Solara's web app for the plan, behind the guard. Sets the environment first (Solara reads
     its settings when it is imported), so call it before anything imports ``solara.server``."""
     os.environ.update(solara_environment(plan))
@@ -154,13 +166,14 @@ def build_app(plan: ServePlan) -> Guard:
     def live_kernels() -> set[str]:
         return set(kernel_context.contexts)
 
-    return Guard(
+    guard = Guard(
         solara_starlette.app,
         limits=plan.limits,
         cdn_dir=Path(solara_settings.assets.proxy_cache_dir),
         live_kernels=live_kernels,
         pages=(*PAGES, KEYING_PAGE) if plan.keying else PAGES,
     )
+    return guard if plan.online is None else ProxyGate(guard, plan.online)
 
 
 def terminal_qr(text: str) -> str:
@@ -207,7 +220,14 @@ def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
     """Serve until stopped (Ctrl+C or SIGTERM); returns the exit code."""
     import uvicorn
 
-    if echo:
+    if echo and plan.online is not None:
+        print("三会 sanhui: the online ballot server is starting (behind the TLS proxy).")
+        print(f"  phones (手机):       {plan.urls['form']}   (one-time links: sanhui print links)")
+        print(f"  listening on:       http://{plan.host}:{plan.port} (the proxy's upstream)")
+        print(f"  trusted proxies:    {', '.join(plan.online.trusted_proxies)}")
+        print(f"  staff access code:  {plan.access_code}")
+        print("Stop with Ctrl+C.", flush=True)
+    elif echo:
         print("三会 sanhui: the meeting server is starting (no internet needed).")
         print(f"  tablets (平板):      {plan.urls['form']}   (change A1 to each tablet's label)")
         print(f"  sign-in (签到):      {plan.urls['signin']}")
@@ -229,6 +249,8 @@ def run_serve(plan: ServePlan, *, echo: bool = True) -> int:
         port=plan.port,
         access_log=False,
         server_header=False,
+        # X-Forwarded-* are believed only by ProxyGate, from the configured proxies (online)
+        proxy_headers=False,
         loop="asyncio",
         ws="websockets-sansio",
         # frames beyond 4× the limit are refused by uvicorn before they are read whole; the guard

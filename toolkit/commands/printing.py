@@ -13,6 +13,10 @@ app = typer.Typer(
 )
 
 Database = Annotated[str | None, typer.Option(help="Store URL or SQLite path.")]
+
+from toolkit.commands.links import links as _links  # noqa: E402  (one-time links, online ballots)
+
+app.command("links")(_links)
 FormUrl = Annotated[
     str | None,
     typer.Option(help="Tablet form address to put in the QR codes (default: the code itself)."),

@@ -338,7 +338,7 @@ class BallotsMixin(StoreBase):
             survey,
             answers,
             subjects=meeting.subject_ids,
-            require=submission.mode == "tablet",
+            require=submission.mode != "paper",
         )
         if problems:
             raise AnswerError(problems, source=f"ballot {submission.uuid}")

@@ -197,6 +197,7 @@ class ReadsMixin(StoreBase):
         include_void: bool = False,
         status_column: bool = True,
         chunk_size: int = 50_000,
+        channel_column: bool = False,
     ) -> pd.DataFrame:
         """The wide response table: one row per ballot, one column per variable.
 
@@ -231,6 +232,10 @@ class ReadsMixin(StoreBase):
             Keep the ``status`` column.
         chunk_size : int
             Rows fetched per round trip.
+        channel_column : bool
+            Add ``channel`` after ``status``: how each ballot came in, ``tablet`` (at the meeting),
+            ``paper`` (keyed in by staff) or ``online`` (a resident's phone), e.g. for
+            ``satisfaction_rates(data, by="channel")``.
 
         Returns
         -------
@@ -253,6 +258,8 @@ class ReadsMixin(StoreBase):
             _Column("submitted_at", "time"),
             _Column("status", "meta"),
         ]
+        if channel_column:
+            columns.append(_Column("channel", "meta"))
         selected: list[Any] = [
             s.c.submission_id,
             s.c.meeting_id,
@@ -264,6 +271,8 @@ class ReadsMixin(StoreBase):
             s.c.submitted_at,
             s.c.status,
         ]
+        if channel_column:
+            selected.append(s.c.mode)
         subjects = list(dict.fromkeys(sid for mt in chosen for sid in mt.subject_ids))
         variables = () if survey is None else survey.variables(subjects=subjects)
         for variable in variables:

@@ -162,12 +162,14 @@ class Submission:
     submitted_at: datetime | None = None
     paradata: Mapping[str, Any] | None = None
     ballot_code: str | None = None
-    mode: Literal["tablet", "paper"] = "tablet"
+    mode: Literal["tablet", "paper", "online"] = "tablet"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "uuid", normalize_uuid(self.uuid))
-        if self.mode not in ("tablet", "paper"):
-            raise ParameterError(f"`mode` must be one of 'tablet', 'paper'; got {self.mode!r}.")
+        if self.mode not in ("tablet", "paper", "online"):
+            raise ParameterError(
+                f"`mode` must be one of 'tablet', 'paper', 'online'; got {self.mode!r}."
+            )
         if not isinstance(self.meeting_id, str) or not self.meeting_id:
             raise ParameterError(f"`meeting_id` must be a non-empty text; got {self.meeting_id!r}.")
         if not isinstance(self.answers, Mapping):

@@ -7,7 +7,7 @@ for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only 
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
 ['attendance', 'ballot_codes', 'case_meetings', 'case_outcomes', 'cases', 'codings',
- 'drafts', 'instruments', 'meeting_closings', 'meetings', 'participant_names',
+ 'drafts', 'instruments', 'meeting_closings', 'meetings', 'online_windows', 'participant_names',
  'participants', 'rectification_items', 'submissions', 'turns']
 
 (The case tables are defined in :mod:`toolkit.store.cases_schema` on this same metadata.)
@@ -33,6 +33,7 @@ __all__ = [
     "meeting_closings",
     "meetings",
     "metadata",
+    "online_windows",
     "participant_names",
     "participants",
     "submissions",
@@ -175,14 +176,15 @@ submissions = sa.Table(
     sa.Column("answers", JSONType, nullable=False),
     sa.Column("paradata", JSONType),
     sa.Column("answers_hash", sa.String(64), nullable=False),
-    # how the ballot was entered: "tablet" (the form) or "paper" (keyed in by staff; blanks kept)
+    # how the ballot came in (its channel): "tablet" (the form at the meeting), "paper" (keyed in
+    # by staff; blanks kept) or "online" (the form on a resident's phone, `sanhui serve --online`)
     sa.Column("mode", sa.String(10), nullable=False, server_default="tablet"),
     sa.ForeignKeyConstraint(
         ["instrument_id", "instrument_version"],
         ["instruments.instrument_id", "instruments.version"],
     ),
     sa.CheckConstraint("status IN ('valid', 'void')", name="status"),
-    sa.CheckConstraint("mode IN ('tablet', 'paper')", name="mode"),
+    sa.CheckConstraint("mode IN ('tablet', 'paper', 'online')", name="mode"),
     sa.Index(None, "meeting_id", "status"),
     sa.Index(None, "instrument_id", "instrument_version"),
 )
@@ -263,4 +265,17 @@ codings = sa.Table(
     sa.Column("coded_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("role IN ('coder', 'final')", name="role"),
     sa.Index(None, "meeting_id"),
+)
+
+#: When residents may answer a meeting's ballot online (``sanhui serve --online``), in UTC.
+online_windows = sa.Table(
+    "online_windows",
+    metadata,
+    sa.Column("meeting_id", sa.String(100), sa.ForeignKey("meetings.meeting_id"), primary_key=True),
+    sa.Column("opens_at", UTCDateTime, nullable=False),
+    sa.Column("closes_at", UTCDateTime, nullable=False),
+    # a hearing's plan, read online before the positions (云听证): text, and images as base64
+    sa.Column("plan_text", sa.Text),
+    sa.Column("plan_images", JSONType),
+    sa.CheckConstraint("closes_at > opens_at", name="order"),
 )

@@ -35,7 +35,7 @@ Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0008_turns'
+'0010_online'
 >>> store.close()
 """
 
@@ -63,6 +63,7 @@ from toolkit.store.engine import (  # noqa: F401  (re-exported for existing impo
 )
 from toolkit.store.hashing import answers_hash
 from toolkit.store.meetings import MeetingsMixin
+from toolkit.store.online import OnlineMixin
 from toolkit.store.records import (  # noqa: F401  (re-exported for existing imports)
     Attendance,
     Draft,
@@ -88,7 +89,13 @@ __all__ = [
 
 
 class Store(
-    CaseStoreMixin, RatingCountsMixin, BallotsMixin, RosterMixin, MeetingsMixin, TurnsMixin
+    CaseStoreMixin,
+    RatingCountsMixin,
+    BallotsMixin,
+    RosterMixin,
+    MeetingsMixin,
+    TurnsMixin,
+    OnlineMixin,
 ):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
