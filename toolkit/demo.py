@@ -37,6 +37,7 @@ __all__ = [
     "SURVEYS_DIR",
     "build_demo",
     "demo_store",
+    "report_store",
     "summary_text",
 ]
 
@@ -245,6 +246,17 @@ def demo_store(*, seed: int = DEMO_SEED) -> Store:
         src.backup(dst)
     target.chmod(0o600)
     return Store.open(target)
+
+
+def report_store(database_url: str | None) -> Store:
+    """The store the meeting report reads: the store at ``database_url``, or with ``None`` a
+    private copy of the demo database (:func:`demo_store`).
+
+    The report notebook calls this, so the report modules never import the demo themselves.
+    """
+    from toolkit.report.meeting import open_report_store
+
+    return demo_store() if database_url is None else open_report_store(database_url)
 
 
 def summary_text(store: Store, *, built: bool, url: str) -> str:

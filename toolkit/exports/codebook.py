@@ -29,6 +29,7 @@ import pandas as pd
 
 from toolkit._checks import check_option
 from toolkit.errors import ParameterError
+from toolkit.exports.formats import write_xlsx
 from toolkit.exports.safe import neutralize_frame
 from toolkit.exports.tables import DONT_KNOW_NUMBER, Column, describe_columns, safe_names
 from toolkit.instrument.model import DONT_KNOW, Survey, Text
@@ -319,8 +320,6 @@ def write_codebook(
     if suffix == ".csv":
         neutralize_frame(book).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
     elif suffix == ".xlsx":
-        from toolkit.exports.writers import write_xlsx
-
         write_xlsx({"codebook": book, "values": values}, path)
     elif suffix == ".md":
         path.write_text(_markdown(survey, book, values), encoding="utf-8")

@@ -900,14 +900,19 @@ _REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 
-def open_report_store(database_url: str | None) -> Store:
-    """The store a report reads: ``None`` means a private copy of the demo database."""
+def open_report_store(database_url: str) -> Store:
+    """The store a report reads, at ``database_url`` (a SQLAlchemy URL).
+
+    The report notebook gets its store from above: :func:`toolkit.demo.report_store` opens this
+    or, without a URL, a private copy of the demo database.
+    """
     from toolkit.store import Store
 
-    if database_url is None:
-        from toolkit.demo import demo_store
-
-        return demo_store()
+    if not isinstance(database_url, str) or not database_url:
+        raise ParameterError(
+            "`database_url` must be a database URL such as 'sqlite:///data/sanhui.db'; for the "
+            f"demo database use toolkit.demo.report_store(None). Got {database_url!r}."
+        )
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
         if not path.exists():
