@@ -67,7 +67,7 @@ class _Column:
             text = pd.Series(values, dtype=object)
             missing = text.isna().to_numpy()
             flags = [
-                text.str.contains(f'"{code}"', regex=False).fillna(False).to_numpy(dtype=np.int8)
+                text.str.contains(f'"{code}"', regex=False, na=False).to_numpy(dtype=np.int8)
                 for code in self.levels
             ]
             self.chunks.append((missing, flags))
