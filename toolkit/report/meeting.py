@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import check_option, check_range
+from toolkit._checks import check_option, check_range, deprecated
 from toolkit.errors import DataError, ParameterError, StoreError
+from toolkit.exports.safe import suppress_small
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -233,54 +234,27 @@ def suppress_small_cells(
     columns: Sequence[str] = _RATE_COLUMNS,
     min_cell: int = MIN_CELL,
 ) -> pd.DataFrame:
-    """Blank the cells of ``table`` computed from fewer than ``min_cell`` people.
-
-    Parameters
-    ----------
-    table : DataFrame
-        A tidy table with a count of people behind each row (``n``).
-    n : str
-        The column with the number of raters (or invited people) of each row.
-    columns : sequence of str
-        Columns blanked (set missing) in suppressed rows; ``n`` itself is among them by default,
-        since the size of a tiny group is itself telling.
-    min_cell : int
-        Rows with ``0 < n < min_cell`` are suppressed; a row with ``n == 0`` has nothing to hide.
-
-    Returns
-    -------
-    DataFrame
-        A copy with a boolean ``suppressed`` column; suppressed rows have missing ``columns``.
-        Numeric columns become nullable (``Float64``/``Int64``) so blanks stay blanks.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"role": ["a", "b"], "count": [20, 3], "n": [30, 4],
-    ...                   "estimate": [20 / 30, 0.75]})
-    >>> out = suppress_small_cells(t, columns=["count", "n", "estimate"])
-    >>> out[["role", "n", "suppressed"]]
-      role     n  suppressed
-    0    a    30       False
-    1    b  <NA>        True
+    """Deprecated: use :func:`toolkit.exports.suppress_small` with ``below=min_cell`` and
+    ``keep_empty=True`` (the same rule; ``columns`` missing from ``table`` are skipped here).
     """
-    check_range("min_cell", min_cell, low=1)
-    out = table.copy()
-    sizes = pd.to_numeric(out[n], errors="coerce").astype("Float64")
-    small = ((sizes > 0) & (sizes < min_cell)).fillna(False).to_numpy(dtype=bool)
-    for column in columns:
-        if column not in out.columns:
-            continue
-        values = out[column]
-        if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
-            values = values.astype("Int64")
-        elif pd.api.types.is_float_dtype(values):
-            values = values.astype("Float64")
-        else:
-            values = values.astype(object)
-        out[column] = values.mask(small)
-    out["suppressed"] = small
-    return out
+    deprecated(
+        "toolkit.report.meeting.suppress_small_cells",
+        "toolkit.exports.suppress_small(table, below=..., keep_empty=True)",
+    )
+    return _suppress(table, n=n, columns=columns, min_cell=min_cell)
+
+
+def _suppress(
+    table: pd.DataFrame,
+    *,
+    n: str = "n",
+    columns: Sequence[str] = _RATE_COLUMNS,
+    min_cell: int = MIN_CELL,
+) -> pd.DataFrame:
+    """The report's small-cell rule: :func:`~toolkit.exports.suppress_small` on the columns the
+    table has, publishing empty groups."""
+    present = [c for c in columns if c in table.columns]
+    return suppress_small(table, n=n, columns=present, below=min_cell, keep_empty=True)
 
 
 def _subject_label(subject: Any, language: str) -> str:
@@ -420,9 +394,9 @@ def meeting_report_data(
             "dont_know",
         ]
     ]
-    rates = suppress_small_cells(
-        rates, columns=[*_RATE_COLUMNS, "dont_know"], min_cell=min_cell
-    ).reset_index(drop=True)
+    rates = _suppress(rates, columns=[*_RATE_COLUMNS, "dont_know"], min_cell=min_cell).reset_index(
+        drop=True
+    )
 
     # --- verdict of each subject's overall item -----------------------------------------------------
     overall = [f"{s.id}__overall" for s in meeting.subjects]
@@ -476,7 +450,7 @@ def meeting_report_data(
     keep = ["subject", "subject_label", "item", "item_label", "valid", "estimate", "ci_low"]
     keep += ["ci_high", "rank", "k", "note"]
     bottom_items = bottom_items[[c for c in keep if c in bottom_items.columns]]
-    bottom_items = suppress_small_cells(
+    bottom_items = _suppress(
         bottom_items.rename(columns={"valid": "n"}),
         columns=["n", "estimate", "ci_low", "ci_high"],
         min_cell=min_cell,
@@ -528,7 +502,7 @@ def meeting_report_data(
     turnout_table = turnout_table[
         ["by", "group", "group_label", "count", "n", "estimate", "ci_low", "ci_high"]
     ]
-    turnout_table = suppress_small_cells(turnout_table, min_cell=min_cell)
+    turnout_table = _suppress(turnout_table, min_cell=min_cell)
 
     # --- broad rate by rater role ------------------------------------------------------------------
     if "role" in valid.columns and overall and len(valid):
@@ -556,7 +530,7 @@ def meeting_report_data(
             ]
         ]
         by_role = by_role[by_role["n"] > 0]
-        rates_by_role = suppress_small_cells(by_role, min_cell=min_cell).reset_index(drop=True)
+        rates_by_role = _suppress(by_role, min_cell=min_cell).reset_index(drop=True)
     else:
         rates_by_role = pd.DataFrame(
             columns=["subject", "role", "count", "n", "estimate", "suppressed"]
