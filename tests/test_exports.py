@@ -119,7 +119,7 @@ def test_csv_round_trip_with_bom(store: Store, wide: pd.DataFrame, tmp_path: Pat
     assert back["wuye__overall"].tolist() == wide["wuye__overall"].astype(str).tolist()
     assert back["building"].tolist() == [str(b) for b in wide["building"]]
     plain = tmp_path / "labels.csv"
-    export_responses(store, plain, meeting="m1", values="labels", language="zh")
+    export_responses(store, plain, meeting="m1", labels="zh")
     assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
     labelled = pd.read_csv(plain, dtype=str)
     assert set(labelled["wuye__attitude"]) <= {"满意", "基本满意", "不满意", "不了解"}
@@ -367,7 +367,7 @@ def test_exports_never_contain_roster_names(store: Store, survey: Survey, tmp_pa
                 tmp_path / f"{layout}.{ext}",
                 meeting="m1",
                 layout=layout,
-                values="labels",
+                labels="zh",
                 separate=("profile", "paradata"),
             )
     for ext in ("csv", "xlsx", "md", "html"):
@@ -475,5 +475,16 @@ def test_bad_arguments(store: Store, wide: pd.DataFrame, tmp_path: Path) -> None
         export_responses(store, tmp_path / "b.txt", meeting="m1")
     with pytest.raises(ParameterError, match="survey"):
         export_responses(wide, tmp_path / "b.csv")
-    with pytest.raises(ParameterError, match="values"):
+    with pytest.raises(ParameterError, match="values"), pytest.warns(FutureWarning):
         export_responses(store, tmp_path / "b.csv", meeting="m1", values="text")
+
+
+def test_values_is_the_deprecated_name_of_labels(store: Store, tmp_path: Path) -> None:
+    new = export_responses(store, tmp_path / "new.csv", meeting="m1", labels="en")
+    with pytest.warns(FutureWarning, match=r"export_responses\(labels="):
+        old = export_responses(
+            store, tmp_path / "old.csv", meeting="m1", values="labels", language="en"
+        )
+    assert old[0].read_text(encoding="utf-8") == new[0].read_text(encoding="utf-8")
+    with pytest.raises(ParameterError, match="`labels` must be one of"):
+        export_responses(store, tmp_path / "bad.csv", meeting="m1", labels="labels")  # type: ignore[arg-type]

@@ -4,9 +4,9 @@
 wide response table and its instrument, and writes one file per table (for XLSX: one sheet per
 table plus a ``codebook`` sheet):
 
-- ``values="codes"`` (stored codes, ``satisfied``) or ``"labels"`` (满意 / Satisfied, in
-  ``language``) in CSV, XLSX and Parquet; SPSS and Stata files always hold numbers 1, 2, ... in
-  scale order (98 = 不了解) with variable labels and value labels in ``language``, and the
+- ``labels="codes"`` (stored codes, ``satisfied``) or ``"zh"``/``"en"`` (满意 / Satisfied), as
+  in ``Store.responses``, in CSV, XLSX and Parquet; SPSS and Stata files always hold numbers 1, 2,
+  ... in scale order (98 = 不了解) with variable labels and value labels in ``language``, and the
   don't-know code declared missing in SPSS;
 - ``layout="wide"`` (one row per ballot, the layout of ``Store.responses``) or ``"long"`` (one row
   per answer, :func:`~toolkit.exports.tables.long_table`);
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import check_columns, check_option, check_range
+from toolkit._checks import check_columns, check_option, check_range, deprecated
 from toolkit.errors import DataError, ParameterError
 from toolkit.exports.codebook import codebook, value_labels
 from toolkit.exports.formats import (
@@ -70,6 +70,7 @@ from toolkit.exports.tables import (
     with_labels,
 )
 from toolkit.instrument.model import Survey, Text
+from toolkit.labels import Labels, check_labels, label_language
 
 if TYPE_CHECKING:
     from toolkit.store.store import Store
@@ -130,13 +131,14 @@ def export_responses(
     meeting: str | Sequence[str] | None = None,
     instrument: str | tuple[str, str] | None = None,
     format: str | None = None,
-    values: str = "codes",
-    language: str = "zh",
+    labels: Labels | None = None,
+    language: str | None = None,
     layout: str = "wide",
     separate: Sequence[str] = (),
     include_void: bool = False,
     bom: bool = False,
     subject_labels: Mapping[str, Text] | None = None,
+    values: str | None = None,
 ) -> list[Path]:
     """Export ballots to CSV, XLSX, Parquet, SPSS or Stata (the body of ``sanhui export``).
 
@@ -154,10 +156,12 @@ def export_responses(
         The selection from a store (as in ``Store.responses``).
     format : {"csv", "xlsx", "parquet", "sav", "dta"}, optional
         Default from the extension.
-    values : {"codes", "labels"}
-        Codes (``satisfied``) or choice labels in ``language`` (CSV, XLSX, Parquet).
-    language : {"zh", "en"}
-        Language of labels, value labels and the codebook's first label column.
+    labels : {"codes", "zh", "en"}
+        Answers as stored codes (``satisfied``, the default) or as choice labels in Chinese or
+        English (CSV, XLSX, Parquet): the same choice as ``Store.responses(labels=)``.
+    language : {"zh", "en"}, optional
+        Language of the variable labels, value labels (SPSS, Stata) and the codebook's first label
+        column; default the language of ``labels``, Chinese for codes.
     layout : {"wide", "long"}
         One row per ballot, or one row per answer (CSV, XLSX, Parquet only).
     separate : sequence of {"profile", "paradata"}
@@ -166,6 +170,9 @@ def export_responses(
         CSV: write a UTF-8 byte-order mark (for Excel on Chinese Windows).
     subject_labels : mapping, optional
         Subject id → label; with a store, taken from its meetings.
+    values : {"codes", "labels"}, optional
+        Deprecated: ``values="labels"`` is ``labels=language``, ``values="codes"`` is
+        ``labels="codes"``.
 
     Returns
     -------
@@ -190,8 +197,14 @@ def export_responses(
     """
     path = Path(path)
     kind = _format_of(path, format)
-    check_option("values", values, ("codes", "labels"))
-    check_option("language", language, ("zh", "en"))
+    if values is not None:
+        deprecated("export_responses(values=)", "export_responses(labels='codes'|'zh'|'en')")
+        check_option("values", values, ("codes", "labels"))
+        if labels is not None:
+            raise ParameterError("pass `labels` only; `values` is its old name.")
+        labels = (language or "zh") if values == "labels" else "codes"  # type: ignore[assignment]
+    shown = check_labels("codes" if labels is None else labels)
+    language = check_option("language", language or label_language(shown), ("zh", "en"))
     check_option("layout", layout, ("wide", "long"))
     for part in separate:
         check_option("separate", part, ("profile", "paradata"))
@@ -207,11 +220,11 @@ def export_responses(
         frame = source
         check_columns(frame, ["submission_id"], argument="source")
     else:
-        frame, stored, labels = load_responses(
+        frame, stored, stored_labels = load_responses(
             source, meeting, instrument=instrument, include_void=include_void
         )
         survey = survey or stored
-        subject_labels = subject_labels or labels
+        subject_labels = subject_labels or stored_labels
         if "paradata" in separate:
             extra_paradata = store_paradata(source, frame["submission_id"].tolist())
             if len(extra_paradata.columns) == 1:
@@ -225,11 +238,11 @@ def export_responses(
         shaped: dict[str, pd.DataFrame] = {}
         for name, table in tables.items():
             if layout == "long" and name != "paradata":
-                table = long_table(table, survey, language=language if values == "labels" else None)
-                if values == "labels":
+                table = long_table(table, survey, language=None if shown == "codes" else shown)
+                if shown != "codes":
                     table = table.drop(columns="value").rename(columns={"label": "value"})
-            elif values == "labels":
-                table = with_labels(table, survey, language=language)
+            elif shown != "codes":
+                table = with_labels(table, survey, language=shown)
             if layout == "wide":
                 names = safe_names([str(c) for c in table.columns])
                 table = table.rename(columns=names)
