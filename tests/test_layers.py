@@ -54,6 +54,18 @@ KNOWN: dict[tuple[str, str], str] = {
 }
 
 
+#: Import cycles that are known and being removed (imports inside functions, so not at import
+#: time), with the reason; the test fails on any other cycle and when one of these is gone.
+KNOWN_CYCLES: dict[tuple[str, ...], str] = {
+    (
+        "toolkit.instrument.dumper",
+        "toolkit.instrument.loader",
+        "toolkit.instrument.xlsform",
+    ): "load_survey reads .xlsx through read_xlsform, and dump/xlsform check their output by "
+    "loading it back; being untangled with the instrument pipeline",
+}
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -229,9 +241,19 @@ def test_known_exceptions_are_still_there(pair: tuple[str, str]) -> None:
     assert pair in upward_imports(), f"{pair} is fixed: remove it from KNOWN"
 
 
-def test_no_import_cycles() -> None:
+def _cycles_found() -> set[tuple[str, ...]]:
     graph = {name: [t for t, _line in targets] for name, targets in import_graph().items()}
-    assert cycles(graph) == []
+    return {tuple(c) for c in cycles(graph)}
+
+
+def test_no_import_cycles() -> None:
+    unexpected = _cycles_found() - set(KNOWN_CYCLES)
+    assert not unexpected, f"import cycles: {sorted(unexpected)}"
+
+
+@pytest.mark.parametrize("cycle", sorted(KNOWN_CYCLES), ids=" -> ".join)
+def test_known_cycles_are_still_there(cycle: tuple[str, ...]) -> None:
+    assert cycle in _cycles_found(), f"{cycle} is fixed: remove it from KNOWN_CYCLES"
 
 
 def test_analysis_never_imports_widgets_databases_or_the_store() -> None:
