@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html as htmllib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from tests.ci_support import skip_or_fail
 from toolkit.analysis import satisfaction_rates, turnout
 from toolkit.demo import demo_store
 from toolkit.errors import ParameterError, StoreError
@@ -273,9 +273,7 @@ def test_cli_reports_a_hearing_meeting_on_its_own_page(store: Any, tmp_path: Pat
 def test_report_screenshot_and_pdf(rendered: dict[str, Any]) -> None:
     chromium = find_chromium()
     if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true requires Chromium for the report screenshot.")
-        pytest.skip("Chromium is not installed")
+        skip_or_fail("Chromium is not installed", "install it to check the screenshot.")
     from playwright.sync_api import sync_playwright
 
     from toolkit.report.meeting import html_to_pdf
