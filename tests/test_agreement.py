@@ -341,3 +341,80 @@ def test_krippendorff_level_is_the_deprecated_name_of_metric() -> None:
     pd.testing.assert_frame_equal(old, new)
     with pytest.raises(ParameterError, match="old name of `metric`"), pytest.warns(FutureWarning):
         krippendorff_alpha(EXAMPLE_C, metric="interval", level="ordinal", n_boot=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bootstrap intervals against a second, plain implementation: the same resampling of units with
+# the same generator and seed, each replicate's statistic computed from its definition.
+
+
+def _plain_alpha(units: list[list[float]], metric: str, values: list[float]) -> float:
+    """Krippendorff (2011): coincidences o_ck, each pair of a unit weighted 1 / (m_u - 1)."""
+    index = {v: i for i, v in enumerate(values)}
+    o = np.zeros((len(values), len(values)))
+    for unit in units:
+        m = len(unit)
+        for i in range(m):
+            for j in range(m):
+                if i != j:
+                    o[index[unit[i]], index[unit[j]]] += 1.0 / (m - 1)
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    d = np.zeros_like(o)
+    for c, vc in enumerate(values):
+        for k, vk in enumerate(values):
+            if metric == "nominal":
+                d[c, k] = float(vc != vk)
+            elif metric == "interval":
+                d[c, k] = (vc - vk) ** 2
+            else:  # ordinal: ranks through the marginal counts
+                low, high = min(c, k), max(c, k)
+                d[c, k] = (n_c[low : high + 1].sum() - (n_c[c] + n_c[k]) / 2) ** 2
+    expected = (n_c[:, None] * n_c[None, :] * d).sum()
+    return float("nan") if expected == 0 else 1.0 - (n - 1) * (o * d).sum() / expected
+
+
+@pytest.mark.parametrize("metric", ["nominal", "ordinal", "interval"])
+def test_alpha_bootstrap_interval_matches_a_plain_implementation(metric: str) -> None:
+    n_boot, seed, confidence = 400, 3, 0.9
+    rows = [[v for v in row if not np.isnan(v)] for row in EXAMPLE_C.to_numpy()]
+    units = [row for row in rows if len(row) >= 2]  # pairable units, in order
+    values = sorted({v for row in units for v in row})
+    picks = np.random.default_rng(seed).integers(0, len(units), (n_boot, len(units)))
+    draws = np.array([_plain_alpha([units[i] for i in p], metric, values) for p in picks])
+    draws = draws[np.isfinite(draws)]
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    ours = krippendorff_alpha(
+        EXAMPLE_C, metric=metric, n_boot=n_boot, seed=seed, confidence=confidence
+    ).iloc[0]
+    assert ours["ci_low"] == pytest.approx(low, rel=1e-9)
+    assert ours["ci_high"] == pytest.approx(high, rel=1e-9)
+
+
+def _plain_fleiss(table: np.ndarray) -> float:
+    """Fleiss (1971): units x categories counts, the same number of raters per unit."""
+    raters = table.sum(axis=1)[0]
+    p_j = table.sum(axis=0) / table.sum()
+    p_i = ((table**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    p_e = (p_j**2).sum()
+    return float((p_i.mean() - p_e) / (1 - p_e))
+
+
+def test_fleiss_bootstrap_interval_matches_a_plain_implementation() -> None:
+    rng = np.random.default_rng(11)
+    truth = rng.choice(LEVELS, 30)
+    data = pd.DataFrame(
+        {f"r{k}": np.where(rng.random(30) < 0.7, truth, rng.choice(LEVELS, 30)) for k in range(4)}
+    )
+    table = np.stack([(data.to_numpy() == level).sum(axis=1) for level in LEVELS], axis=1)
+    n_boot, seed, confidence = 300, 5, 0.9
+    generator = np.random.default_rng(seed)
+    draws = np.array([_plain_fleiss(table[generator.integers(0, 30, 30)]) for _ in range(n_boot)])
+    low, high = np.quantile(draws[np.isfinite(draws)], [0.05, 0.95])
+    ours = fleiss_kappa(data, levels=LEVELS, n_boot=n_boot, seed=seed, confidence=confidence).iloc[
+        0
+    ]
+    assert ours["estimate"] == pytest.approx(_plain_fleiss(table), rel=1e-12)
+    assert ours["ci_low"] == pytest.approx(low, rel=1e-9)
+    assert ours["ci_high"] == pytest.approx(high, rel=1e-9)
