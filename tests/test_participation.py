@@ -3,7 +3,7 @@
 Sources of truth: R ``prop.test(x, n, correct = FALSE)`` (Wilson) in
 tests/reference/participation_turnout.R/.json, R ``chisq.test(x, p = q)`` in
 tests/reference/participation_representativeness.R/.json, and the Shanghai survey turnout figures
-quoted in the domain notes (13.8 % at 18-29, 55.7 % at 50-59, 77.7 % at 70-79; party members
+quoted in docs/domain.md (13.8 % at 18-29, 55.7 % at 50-59, 77.7 % at 70-79; party members
 65.1 %, others 48.4 %).
 """
 
@@ -92,7 +92,7 @@ def test_turnout_by_role_matches_r() -> None:
 
 
 def test_turnout_reaches_shanghai_survey_figures() -> None:
-    """A synthetic roster built to the Shanghai survey's published turnout (domain notes).
+    """A synthetic roster built to the Shanghai survey's published turnout (docs/domain.md, Participation).
 
     Age bands 18-29: 13.8 %, 50-59: 55.7 %, 70-79: 77.7 %; party members 65.1 %, others 48.4 %.
     The cells (age band x party) are chosen so that both margins hold at once.

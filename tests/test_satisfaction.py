@@ -3,7 +3,7 @@ and satisfaction_counts.R -> .json for the rates from a counts table).
 
 R references (base R only): counts with table(), intervals with prop.test(correct = FALSE) and
 binom.test, Agresti-Coull/Jeffreys/Wald written out from Brown, Cai & DasGupta (2001), the index
-with t.test; verdicts by the rules of shared/domain.md computed in R with integer arithmetic.
+with t.test; verdicts by the rules of docs/domain.md computed in R with integer arithmetic.
 """
 
 from __future__ import annotations

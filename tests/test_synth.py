@@ -1,8 +1,8 @@
 """Tests of toolkit.synth: determinism, calibration to the domain figures, ballot validity.
 
 Outside sources of truth:
-- turnout by age band and party: the Shanghai survey quoted in the domain notes
-  (/work/shared/domain.md, Participation; N ≈ 6,581): 13.8 % at 18–29, 55.7 % at 50–59, 77.7 % at
+- turnout by age band and party: the Shanghai survey quoted in docs/domain.md
+  (Participation; N ≈ 6,581): 13.8 % at 18–29, 55.7 % at 50–59, 77.7 % at
   70–79; party members 65.1 %, others 48.4 %;
 - variable ids and codes: docs/evaluation-ballot.md (parsed here, not copied from the code).
 """
@@ -257,7 +257,7 @@ def test_meetings_issues_option() -> None:
 
 
 def test_turnout_by_age_band_and_party_matches_the_shanghai_survey() -> None:
-    """Domain notes: 13.8 % (18–29), 55.7 % (50–59), 77.7 % (70–79); party 65.1 %, others 48.4 %."""
+    """docs/domain.md: 13.8 % (18–29), 55.7 % (50–59), 77.7 % (70–79); party 65.1 %, others 48.4 %."""
     _, _, attendance = large_city()
     assert len(attendance) > 30_000
     by_band = attendance.groupby("age_band")

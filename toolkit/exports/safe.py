@@ -12,7 +12,7 @@ numbers (``-3`` in a numeric column is not text), so analysis is unaffected.
 Small cells
 -----------
 Meetings are small, and a published table cell describing fewer than 5 raters can identify people
-(the domain notes: "suppress published cells with fewer than 5 raters"). :func:`suppress_small`
+(docs/domain.md, Evaluation ballots: published cells with fewer than 5 raters are suppressed). :func:`suppress_small`
 blanks such cells and flags them.
 
 References

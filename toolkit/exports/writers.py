@@ -304,7 +304,7 @@ def aggregate_table(
         Grouping columns (default one table per meeting); ``()`` for the whole table.
     suppress_below : int or None
         Cells (a group × variable) with fewer raters than this are suppressed (default 5, as the
-        domain notes ask for published tables); ``None`` to publish everything.
+        threshold of docs/domain.md, Evaluation ballots); ``None`` to publish everything.
     language : {"zh", "en"}, optional
         Add a ``label`` column with the choice label.
 

@@ -140,7 +140,7 @@ def rate_dotplot(
     References
     ----------
     Cleveland, W. S. & McGill, R. (1984). Graphical perception. *JASA* 79, 531-554 (dot plots);
-    the small-meeting caution follows ``shared/domain.md``.
+    the small-meeting caution follows ``docs/domain.md`` (Evaluation ballots).
 
     Examples
     --------
