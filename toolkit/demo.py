@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.instrument import check_answers, load_survey
+from toolkit.labels import SUBJECTS
 from toolkit.store import Store, Subject, Submission
 from toolkit.synth import DEMO_SEED, Demo, ballots_answers, make_demo
 from toolkit.synth.cases import case_attendance, load_cases, make_cases
@@ -47,13 +48,7 @@ SURVEYS_DIR = Path(__file__).resolve().parents[1] / "surveys"
 LIVE_MEETING = "S01-C01-LIVE"
 
 #: Labels of the evaluated subjects the generator uses.
-SUBJECT_LABELS = {
-    "juweihui": ("居委会", "Residents' committee"),
-    "wuye": ("物业公司", "Property company"),
-    "yeweihui": ("业委会", "Owners' committee"),
-    "contractor": ("施工单位", "Contractor"),
-    "park_mgmt": ("园区管理方", "Park management"),
-}
+SUBJECT_LABELS = {k: (v["zh"], v["en"]) for k, v in SUBJECTS.items()}
 
 _INSTRUMENT = {"hearing": "hearing", "coordination": "coordination", "evaluation": "evaluation"}
 

@@ -38,6 +38,15 @@ import pandas as pd
 from toolkit._checks import check_option, check_range, deprecated
 from toolkit.errors import DataError, ParameterError, StoreError
 from toolkit.exports.safe import suppress_small
+from toolkit.labels import (
+    GENDERS,
+    REPORT_HEADINGS,
+    REPORT_NOTES,
+    REPORT_WORDS,
+    ROLES,
+    RULE_TEXTS,
+    word,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -72,73 +81,11 @@ _LANGUAGES = ("zh", "en")
 _RATE_COLUMNS = ("count", "n", "estimate", "ci_low", "ci_high")
 _ELEVATOR = "elevator"  # the non-per-subject grid of the ballot: the elevator project
 
-_WORDS: dict[str, dict[str, str]] = {
-    "issued": {"zh": "发放", "en": "Issued"},
-    "returned": {"zh": "收回", "en": "Returned"},
-    "valid": {"zh": "有效", "en": "Valid"},
-    "void": {"zh": "无效（作废）", "en": "Void"},
-    "ballots": {"zh": "票数", "en": "Ballots"},
-    "of_issued": {"zh": "占发放", "en": "Share of issued"},
-    "subject": {"zh": "评议对象", "en": "Subject"},
-    "item": {"zh": "评议项目", "en": "Item"},
-    "n_valid": {"zh": "有效评价", "en": "Valid answers"},
-    "strict": {"zh": "满意率（仅满意）", "en": "Satisfied (strict)"},
-    "broad": {"zh": "满意+基本满意率", "en": "Satisfied or basically (broad)"},
-    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfied"},
-    "dont_know": {"zh": "不了解", "en": "Don't know"},
-    "verdict": {"zh": "评议结论", "en": "Verdict"},
-    "rule": {"zh": "评定规则", "en": "Rule"},
-    "members": {"zh": "成员数", "en": "Members"},
-    "satisfied_n": {"zh": "满意", "en": "Satisfied"},
-    "basically_n": {"zh": "基本满意", "en": "Basically"},
-    "dissatisfied_n": {"zh": "不满意", "en": "Dissatisfied"},
-    "issue": {"zh": "整改问题", "en": "Problem"},
-    "raters": {"zh": "选择人数", "en": "Raters"},
-    "share": {"zh": "占有效票", "en": "Share of valid ballots"},
-    "rank": {"zh": "排名（低→高）", "en": "Rank (lowest first)"},
-    "comment": {"zh": "意见和建议", "en": "Comment"},
-    "rectify_other": {"zh": "其他整改问题", "en": "Other problem to put right"},
-    "kind": {"zh": "类别", "en": "Kind"},
-    "group": {"zh": "分组", "en": "Group"},
-    "invited": {"zh": "应到", "en": "Invited"},
-    "attended": {"zh": "实到", "en": "Attended"},
-    "turnout": {"zh": "到会率", "en": "Turnout"},
-    "all": {"zh": "全部", "en": "All"},
-    "age_band": {"zh": "年龄段", "en": "Age band"},
-    "role": {"zh": "身份", "en": "Role"},
-    "gender": {"zh": "性别", "en": "Gender"},
-    "walk_ins": {"zh": "现场登记（未在名单）", "en": "Walk-ins (not on the roster)"},
-    "suppressed": {"zh": "<5人，不公布", "en": "<5 raters, not shown"},
-    "none": {"zh": "未填写", "en": "Not given"},
-}
+_WORDS = REPORT_WORDS
 
-_RULE_TEXT: dict[str, dict[str, str]] = {
-    "majority_of_members": {
-        "zh": "全体成员过半数：满意票超过成员半数为“满意”，否则满意与基本满意票合计超过半数为"
-        "“基本满意”，否则为“不满意”",
-        "en": "Majority of all members: 满意 if satisfied votes exceed half the members, else 基本满意 "
-        "if satisfied plus basically satisfied exceed half, else 不满意",
-    },
-    "plurality": {
-        "zh": "相对多数：有效票中票数最多的等级",
-        "en": "Plurality: the most frequent level among the valid answers",
-    },
-    "score_bands": {
-        "zh": "分数段：满意100分、基本满意60分、不满意0分，平均分80分及以上为满意，"
-        "60～79分为基本满意，60分以下为不满意",
-        "en": "Score bands: 100 / 60 / 0 points; mean 80 or more is 满意, 60-79 基本满意, below 60 不满意",
-    },
-}
+_RULE_TEXT = RULE_TEXTS
 
-_ROLE_LABELS: dict[str, dict[str, str]] = {
-    "resident": {"zh": "居民", "en": "Resident"},
-    "building_head": {"zh": "楼组长", "en": "Building head"},
-    "party_member": {"zh": "党员", "en": "Party member"},
-    "owners_committee": {"zh": "业委会成员", "en": "Owners' committee"},
-    "deputy": {"zh": "人大代表/政协委员", "en": "Deputy"},
-    "female": {"zh": "女", "en": "Female"},
-    "male": {"zh": "男", "en": "Male"},
-}
+_ROLE_LABELS: dict[str, dict[str, str]] = {**ROLES, **GENDERS}
 
 
 def _word(key: str, language: str) -> str:
@@ -734,14 +681,7 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
     }
 
 
-_HEADINGS: dict[str, dict[str, str]] = {
-    "ballots": {"zh": "一、票数", "en": "1. Ballots"},
-    "rates": {"zh": "二、满意度（95%置信区间）", "en": "2. Satisfaction rates (95% intervals)"},
-    "verdict": {"zh": "三、评议结论", "en": "3. Verdict"},
-    "rectify": {"zh": "四、整改清单", "en": "4. What needs to be put right"},
-    "comments": {"zh": "五、意见和建议（照录）", "en": "5. Comments (as written)"},
-    "turnout": {"zh": "六、参会情况", "en": "6. Participation"},
-}
+_HEADINGS = REPORT_HEADINGS
 
 
 def report_heading(report: MeetingReport, section: str) -> str:
@@ -749,46 +689,23 @@ def report_heading(report: MeetingReport, section: str) -> str:
     lang = report.language
     head = f"## {_HEADINGS[section][lang]}\n\n"
     if section == "rates":
-        note = {
-            "zh": "满意率（仅满意）= 满意 / 有效评价；满意+基本满意率 = (满意 + 基本满意) / 有效评价；"
-            "不了解和空白不计入有效评价。括号内为95%置信区间（Wilson法）。"
-            f"少于{report.min_cell}人评价的项目不公布（<5）。",
-            "en": "Satisfied = 满意 / valid answers; satisfied or basically = (满意 + 基本满意) / "
-            "valid answers; 不了解 and blanks are not valid answers. Brackets: 95% Wilson "
-            f"intervals. Items rated by fewer than {report.min_cell} people are not shown (<5).",
-        }[lang]
+        note = word(REPORT_NOTES, "rates", lang, min_cell=report.min_cell)
     elif section == "verdict":
         rule = _RULE_TEXT[report.rule][lang]
         members = (
-            {"zh": f"（成员数 {report.members}）", "en": f" (members: {report.members})"}[lang]
+            word(REPORT_NOTES, "members", lang, members=report.members)
             if report.members is not None
             else ""
         )
-        note = {"zh": "评定规则：", "en": "Rule applied: "}[
-            lang
-        ] + f"`{report.rule}` — {rule}{members}."
+        note = word(REPORT_NOTES, "rule_applied", lang) + f"`{report.rule}` — {rule}{members}."
     elif section == "rectify":
-        note = {
-            "zh": "上表：勾选各类整改问题的人数；下表：各评议对象满意+基本满意率最低的项目"
-            "（排名接近时请看置信区间，小样本不宜按点估计排序）。",
-            "en": "First table: raters ticking each problem. Second: the items of each subject "
-            "with the lowest broad rates (with so few raters, read the intervals, not only the "
-            "ranking).",
-        }[lang]
+        note = word(REPORT_NOTES, "rectify", lang)
     elif section == "comments":
-        note = {
-            "zh": "评议票不记名；以下按文字排序照录，不对应填写顺序。",
-            "en": "Ballots are anonymous; comments are listed as written, sorted by text, not "
-            "in the order handed in.",
-        }[lang]
+        note = word(REPORT_NOTES, "comments", lang)
     elif section == "turnout":
-        note = {
-            "zh": f"到会率 = 实到 / 应到（名单内），95%置信区间；不足{report.min_cell}人的分组不公布。"
-            f"现场登记（未在名单）{report.walk_ins}人。",
-            "en": f"Turnout = attended / invited (roster), 95% intervals; groups of fewer than "
-            f"{report.min_cell} people are not shown. Walk-ins not on the roster: "
-            f"{report.walk_ins}.",
-        }[lang]
+        note = word(
+            REPORT_NOTES, "turnout", lang, min_cell=report.min_cell, walk_ins=report.walk_ins
+        )
     else:
         note = ""
     return head + note
@@ -798,10 +715,14 @@ def report_title(report: MeetingReport) -> str:
     """The Markdown title block of the report."""
     lang = report.language
     when = "" if report.date is None else str(report.date)
-    sub = {
-        "zh": f"会议编号 {report.meeting_id} · {report.community or ''} · {when}",
-        "en": f"Meeting {report.meeting_id} · {report.community or ''} · {when}",
-    }[lang]
+    sub = word(
+        REPORT_NOTES,
+        "title",
+        lang,
+        meeting_id=report.meeting_id,
+        community=report.community or "",
+        when=when,
+    )
     return f"# {report.title}\n\n{sub}"
 
 
@@ -1125,10 +1046,7 @@ def show_section(report: MeetingReport, section: str) -> None:
     elif section == "turnout":
         display(HTML(_html_table(tables["turnout"])))
         display(turnout_figure(report), metadata={"image/png": {"alt": _alt(report, "turnout")}})
-        by_role = {
-            "zh": "按评议人自报身份的总体评价满意+基本满意率（不足5人不公布）：",
-            "en": "Overall broad rate by the raters' self-reported role (fewer than 5: not shown):",
-        }[report.language]
+        by_role = word(REPORT_NOTES, "by_role", report.language)
         display(Markdown(by_role))
         display(HTML(_html_table(tables["rates_by_role"])))
     else:
