@@ -231,3 +231,13 @@ def test_no_column_of_submissions_links_a_ballot_to_a_person() -> None:
         "answers_hash",
         "mode",
     }, "a new submissions column: check it links no ballot to a person, then list it here"
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Every migration names the one before it: a second head means a down_revision to re-point."""
+    from alembic.script import ScriptDirectory
+
+    from toolkit.store.engine import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: re-point a down_revision"
