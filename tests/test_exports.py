@@ -408,7 +408,11 @@ def test_codebook_files(survey: Survey, tmp_path: Path) -> None:
     assert "| wuye" not in md and "| rectify__other |" in md
     html = write_codebook(survey, tmp_path / "c.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html and "需要整改的问题" in html
-    assert "${project_elevator} = &#x27;yes&#x27;" in html  # escaped
+    assert "${project_elevator} = 'yes'" in html  # relevance shown as written
+    from toolkit.exports.codebook import _html_table
+
+    cell = _html_table(pd.DataFrame({"label": ["<script>x</script>", None]}))
+    assert "&lt;script&gt;x&lt;/script&gt;" in cell and "<script>" not in cell
     csv = write_codebook(survey, tmp_path / "c.csv", subjects=("wuye",), bom=True)
     back = pd.read_csv(csv, encoding="utf-8-sig")
     assert "wuye__attitude" in set(back["variable"])

@@ -230,21 +230,8 @@ def _markdown(survey: Survey, book: pd.DataFrame, values: pd.DataFrame) -> str:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = "".join(
-            "<td>"
-            + html.escape("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
-            + "</td>"
-            for v in row
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return (
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(body)
-        + "\n</tbody></table>"
-    )
+    """The table as HTML, every cell escaped (pandas' ``to_html``), blanks left empty."""
+    return frame.to_html(index=False, na_rep="", border=0, escape=True)
 
 
 def _html(survey: Survey, book: pd.DataFrame, values: pd.DataFrame) -> str:
