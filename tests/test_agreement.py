@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tests.error_support import raises_code
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
 from toolkit.errors import DataError, ParameterError
 
@@ -144,7 +145,7 @@ def test_alpha_edge_cases() -> None:
     same = krippendorff_alpha(pd.DataFrame({"a": [2, 2, 2], "b": [2, 2, NAN]}))
     assert np.isnan(same["estimate"].iloc[0])
     assert "undefined" in same["note"].iloc[0]
-    with pytest.raises(ParameterError, match="`metric` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="metric"):
         krippendorff_alpha(EXAMPLE_C, metric="ordinall")
 
 

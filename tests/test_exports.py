@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.errors import DataError, ParameterError
 from toolkit.exports import (
     aggregate_table,
@@ -490,5 +491,5 @@ def test_values_is_the_deprecated_name_of_labels(store: Store, tmp_path: Path) -
             store, tmp_path / "old.csv", meeting="m1", values="labels", language="en"
         )
     assert old[0].read_text(encoding="utf-8") == new[0].read_text(encoding="utf-8")
-    with pytest.raises(ParameterError, match="`labels` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="labels"):
         export_responses(store, tmp_path / "bad.csv", meeting="m1", labels="labels")  # type: ignore[arg-type]

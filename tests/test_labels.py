@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.error_support import raises_code
 from toolkit import labels
 from toolkit.errors import ParameterError
 
@@ -54,7 +55,7 @@ def test_the_demo_and_the_charts_use_these_labels() -> None:
 
 def test_labels_choice_is_checked() -> None:
     assert labels.label_language("codes") == "zh"
-    with pytest.raises(ParameterError, match="`labels` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="labels"):
         labels.check_labels("labels")
 
 

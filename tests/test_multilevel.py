@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.errors import DataError, ParameterError
 
@@ -139,7 +140,7 @@ def test_errors() -> None:
             formula="score ~ age + age2",
             group="community",
         )
-    with pytest.raises(ParameterError, match="`interval` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="interval"):
         multilevel_model(_data(), formula=FORMULA, group="community", interval="wald")
 
 

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.participation import (
     ALL,
     repeat_participation,
@@ -192,7 +193,7 @@ def test_turnout_errors() -> None:
         turnout(pd.DataFrame({"attended": pd.Series([], dtype=bool)}))
     with pytest.raises(DataError, match="household id"):
         turnout(roster.assign(hh=["x", None]), household="hh")
-    with pytest.raises(ParameterError, match="`method` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="method"):
         turnout(roster, method="wilsen")
     with pytest.raises(ParameterError, match="confidence"):
         turnout(roster, confidence=1.5)

@@ -32,7 +32,7 @@ def check_option(name: str, value: T, allowed: Sequence[T]) -> T:
     """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ParameterError(f"`{name}` must be one of {options}; got {value!r}.")
+        raise ParameterError(f"`{name}` must be one of {options}; got {value!r}.", code="E_OPTION")
     return value
 
 
@@ -60,7 +60,7 @@ def check_range(
     if not ok:
         left = ("[" if low_inclusive else "(") + ("-inf" if low is None else f"{low:g}")
         right = ("inf" if high is None else f"{high:g}") + ("]" if high_inclusive else ")")
-        raise ParameterError(f"`{name}` must be in {left}, {right}; got {value!r}.")
+        raise ParameterError(f"`{name}` must be in {left}, {right}; got {value!r}.", code="E_RANGE")
     return value
 
 
@@ -73,7 +73,8 @@ def check_columns(data: Any, columns: Iterable[str], *, argument: str = "data") 
         names = ", ".join(f"`{m}`" for m in missing)
         raise DataError(
             f"`{argument}` has no column {names}; its columns are "
-            f"{', '.join(present[:20])}{' ...' if len(present) > 20 else ''}.{hints}"
+            f"{', '.join(present[:20])}{' ...' if len(present) > 20 else ''}.{hints}",
+            code="E_MISSING_COLUMN",
         )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.errors import DataError, ParameterError, StoreError
+from toolkit.errors import BrowserError, DataError, ParameterError, StoreError
 
 if TYPE_CHECKING:
     from toolkit.store import Store
@@ -157,9 +157,10 @@ def html_to_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 60) -> Path
     """Print an HTML file to PDF with headless Chromium (``--print-to-pdf``), offline."""
     chromium = find_chromium()
     if chromium is None:
-        raise StoreError(
+        raise BrowserError(
             "--pdf needs Chromium: install it (Debian: `apt-get install chromium`) or open the "
-            "HTML report in a browser and print it to PDF."
+            "HTML report in a browser and print it to PDF.",
+            code="E_BROWSER_MISSING",
         )
     with tempfile.TemporaryDirectory(prefix="sanhui-chromium-") as profile:
         command = [
@@ -174,7 +175,9 @@ def html_to_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 60) -> Path
         ]
         subprocess.run(command, check=True, capture_output=True, timeout=timeout)
     if not pdf_path.exists():
-        raise StoreError(f"Chromium did not write {pdf_path}.")
+        raise BrowserError(
+            f"Chromium did not write {pdf_path}; open the HTML report in a browser and print it."
+        )
     return pdf_path
 
 

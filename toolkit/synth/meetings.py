@@ -429,7 +429,8 @@ def make_attendance(
     if missing:
         raise DataError(
             f"`meetings` has no column {', '.join(f'`{m}`' for m in missing)}; "
-            "pass the DataFrame returned by make_meetings(city)."
+            "pass the DataFrame returned by make_meetings(city).",
+            code="E_MISSING_COLUMN",
         )
     rng = rng_for("attendance", seed, city.seed)
     res = city.residents
