@@ -38,8 +38,8 @@ test-min:
 	rm -rf $(MIN)
 	$(PY) -m venv $(MIN)
 	$(MIN)/bin/python -m pip install --quiet --upgrade pip
-	$(PY) .ci/min_constraints.py test > $(MIN)/constraints-min.txt
-	$(MIN)/bin/pip install --quiet -c $(MIN)/constraints-min.txt -e '.[test]'
+	$(PY) .ci/min_constraints.py test bench > $(MIN)/constraints-min.txt
+	$(MIN)/bin/pip install --quiet -c $(MIN)/constraints-min.txt -e '.[test,bench]'
 	$(MIN)/bin/pip list --format=freeze > $(MIN)/installed.txt
 	$(MIN)/bin/pytest -p no:cacheprovider -m "not browser"
 
