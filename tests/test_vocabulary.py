@@ -189,6 +189,79 @@ CALLS: dict[str, tuple[Callable[[], Any], set[str]]] = {
         ),
         {"role"},
     ),
+    "plan_sample_size": (
+        lambda: analysis.plan_sample_size(half_width=0.10, population=40),
+        set(),
+    ),
+    "precision": (lambda: analysis.precision(n=29, population=40), set()),
+    "cochran_armitage": (
+        lambda: analysis.cochran_armitage([83, 90, 129, 70], [86, 93, 136, 82]),
+        set(),
+    ),
+    "newcombe_difference": (lambda: analysis.newcombe_difference(56, 70, 48, 80), set()),
+    "satisfaction_trend": (
+        lambda: analysis.satisfaction_trend(
+            pd.DataFrame(
+                {
+                    "year": [2023] * 10 + [2024] * 10 + [2025] * 10,
+                    "overall": ["满意"] * 5
+                    + ["不满意"] * 5
+                    + ["满意"] * 7
+                    + ["不满意"] * 3
+                    + ["满意"] * 9
+                    + ["不满意"],
+                }
+            ),
+            item="overall",
+            year="year",
+        ),
+        set(),
+    ),
+    "driver_analysis": (
+        lambda: analysis.driver_analysis(
+            pd.DataFrame(
+                {
+                    "attitude": [3, 3, 2, 1, 3, 2, 2, 1, 3, 2],
+                    "results": [3, 2, 2, 1, 3, 1, 2, 1, 2, 3],
+                    "overall": [3, 3, 2, 1, 3, 1, 2, 1, 2, 3],
+                }
+            ),
+            outcome="overall",
+            items=["attitude", "results"],
+            method="dominance",
+            n_boot=0,
+        ),
+        set(),
+    ),
+    "small_area_rates": (
+        lambda: analysis.small_area_rates(
+            pd.DataFrame(
+                [
+                    {"community": c, "overall": "满意" if i < s else "不满意"}
+                    for c, (s, n) in {"康乐": (9, 12), "长寿": (20, 40), "曹杨": (30, 35)}.items()
+                    for i in range(n)
+                ]
+            ),
+            item="overall",
+            area="community",
+            rate="strict",
+        ),
+        {"community"},
+    ),
+    "importance_performance": (
+        lambda: analysis.importance_performance(
+            pd.DataFrame(
+                {
+                    "attitude": ["满意"] * 9 + ["不满意"],
+                    "results": ["满意"] * 4 + ["不满意"] * 6,
+                    "integrity": ["满意"] * 6 + ["基本满意", "不满意", "不满意", "不满意"],
+                }
+            ),
+            items=["attitude", "results", "integrity"],
+            importance={"attitude": 2, "results": 5, "integrity": 1},
+        ),
+        set(),
+    ),
     "SurveyDesign.mean": (lambda: _design().mean("age", by="role"), {"role"}),
     "SurveyDesign.total": (lambda: _design().total("age"), set()),
     "SurveyDesign.ratio": (lambda: _design().ratio("age", "age"), set()),

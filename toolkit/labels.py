@@ -26,11 +26,14 @@ __all__ = [
     "CHART_WORDS",
     "GENDERS",
     "INDICATOR",
+    "IPA_SOURCES",
+    "IPA_WORDS",
     "ITEMS",
     "LABELS",
     "LEVELS",
     "MEASURES",
     "META_COLUMN_LABELS",
+    "QUADRANTS",
     "REPORT_HEADINGS",
     "REPORT_NOTES",
     "REPORT_WORDS",
@@ -328,6 +331,41 @@ def label_language(labels: Labels, default: Literal["zh", "en"] = "zh") -> Liter
     return default if labels == "codes" else labels
 
 
+#: Quadrants of the importance-performance matrix (:mod:`toolkit.analysis.ipa`).
+QUADRANTS: dict[str, dict[str, str]] = {
+    "concentrate_here": {"zh": "重点改进", "en": "Concentrate here"},
+    "keep_up": {"zh": "继续保持", "en": "Keep up the good work"},
+    "low_priority": {"zh": "低优先级", "en": "Low priority"},
+    "possible_overkill": {"zh": "可能过度", "en": "Possible overkill"},
+}
+
+#: Words of the importance-performance chart; ``{name}`` fields are filled in by the caller.
+IPA_WORDS: dict[str, dict[str, str]] = {
+    "importance": {"zh": "重要性", "en": "Importance"},
+    "rate_axis": {
+        "zh": "满意率及 {level} 置信区间",
+        "en": "Satisfaction rate with {level} confidence interval",
+    },
+    "lines_note": {"zh": "虚线：重要性与满意率的{where}", "en": "Dashed lines: {where}"},
+    "mean_lines": {"zh": "均值", "en": "the means of importance and rate"},
+    "chosen_lines": {"zh": "给定值", "en": "the chosen importance and rate"},
+}
+
+#: Where the importance of an item comes from, as the chart's axis says it.
+IPA_SOURCES: dict[str, dict[str, str]] = {
+    "relative_weights": {
+        "zh": "（对总体评价的解释份额）",
+        "en": " (share of the overall rating explained)",
+    },
+    "dominance": {
+        "zh": "（对总体评价的解释份额）",
+        "en": " (share of the overall rating explained)",
+    },
+    "correlation": {"zh": "（与总体评价的相关）", "en": " (correlation with the overall rating)"},
+    "stated": {"zh": "（自述）", "en": " (stated)"},
+}
+
+
 #: Every table above by name (for checks that they agree).
 TABLES: dict[str, dict[str, dict[str, str]]] = {
     "LEVELS": LEVELS,
@@ -344,6 +382,9 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "RULE_TEXTS": RULE_TEXTS,
     "REPORT_HEADINGS": REPORT_HEADINGS,
     "REPORT_NOTES": REPORT_NOTES,
+    "QUADRANTS": QUADRANTS,
+    "IPA_WORDS": IPA_WORDS,
+    "IPA_SOURCES": IPA_SOURCES,
 }
 
 
