@@ -32,6 +32,7 @@ CODES = {
     "ConflictError": "E_CONFLICT",
     "FontError": "E_FONT",
     "BrowserError": "E_BROWSER",
+    "MeetingSetupError": "E_MEETING_SETUP",
 }
 
 

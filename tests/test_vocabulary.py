@@ -21,6 +21,7 @@ import toolkit.analysis as analysis
 from toolkit.analysis.vocabulary import COLUMNS, SPECIFIC
 
 LEVELS = ["不满意", "基本满意", "满意"]
+_CHANGE = ["satisfied", "basically_satisfied", "dissatisfied"]
 
 
 def _ballots() -> pd.DataFrame:
@@ -262,6 +263,133 @@ CALLS: dict[str, tuple[Callable[[], Any], set[str]]] = {
         ),
         set(),
     ),
+    # the three meetings as one process (hearing, coordination, rectification)
+    "agreement_rates": (
+        lambda: analysis.agreement_rates(
+            pd.DataFrame({"agreement": ["reached"] * 3 + ["none"]}), by=None
+        ),
+        set(),
+    ),
+    "agreement_times": (
+        lambda: analysis.agreement_times(
+            pd.DataFrame(
+                {
+                    "case_id": ["a", "a", "b"],
+                    "stage": ["hearing", "coordination", "hearing"],
+                    "date": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-02-01"]).date,
+                    "agreement": [None, "reached", None],
+                }
+            ),
+            as_of="2026-03-01",
+        ),
+        {"case_id"},
+    ),
+    "concern_cooccurrence": (
+        lambda: analysis.concern_cooccurrence(
+            pd.DataFrame({"concerns__cost": [1, 1, 0, 0], "concerns__noise": [1, 1, 0, 1]})
+        ),
+        set(),
+    ),
+    "concern_frequency": (
+        lambda: analysis.concern_frequency(
+            pd.DataFrame({"concerns__cost": [1, 1, 0], "concerns__noise": [0, 1, 0]})
+        ),
+        set(),
+    ),
+    "consent_gap": (
+        lambda: analysis.consent_gap(
+            pd.DataFrame(
+                {
+                    "owner": list("abcdef"),
+                    "area": [50, 60, 55, 70, 45, 80],
+                    "position": ["support", "support", "oppose", "conditional", None, "support"],
+                }
+            ),
+            rules=["cc2021_major"],
+        ),
+        set(),
+    ),
+    "parties_per_meeting": (
+        lambda: analysis.parties_per_meeting(pd.DataFrame({"parties": [3, 4, 5, None]}), by=None),
+        set(),
+    ),
+    "position_association": (
+        lambda: analysis.position_association(
+            pd.DataFrame(
+                {
+                    "o": ["support"] * 8 + ["oppose"] * 8,
+                    "f": ["7+"] * 6 + ["1-3"] * 2 + ["7+"] * 2 + ["1-3"] * 6,
+                }
+            ),
+            item="o",
+            by="f",
+        ),
+        set(),
+    ),
+    "position_consensus": (
+        lambda: analysis.position_consensus(
+            pd.DataFrame({"o": ["support"] * 5 + ["oppose"] * 5}),
+            items=["o"],
+            levels=["support", "conditional", "oppose"],
+        ),
+        set(),
+    ),
+    "position_crosstab": (
+        lambda: analysis.position_crosstab(
+            pd.DataFrame({"o": ["support", "oppose", "support"], "f": ["1-3", "1-3", "7+"]}),
+            item="o",
+            by="f",
+        ),
+        {"f"},
+    ),
+    "position_shares": (
+        lambda: analysis.position_shares(
+            pd.DataFrame({"option_1": ["support"] * 3 + ["oppose"]}), items=["option_1"]
+        ),
+        set(),
+    ),
+    "rate_difference": (lambda: analysis.rate_difference(3, 10, 9, 10), set()),
+    "rectified_vs_others": (
+        lambda: analysis.rectified_vs_others(
+            pd.DataFrame(
+                {"item": list("abcdef"), "estimate": [0.30, 0.25, 0.20, 0.02, -0.05, 0.01]}
+            ),
+            rectified=["a", "b", "c"],
+        ),
+        set(),
+    ),
+    "satisfaction_change": (
+        lambda: analysis.satisfaction_change(
+            pd.DataFrame(
+                {
+                    "a": pd.Categorical(
+                        ["dissatisfied"] * 6 + ["satisfied"] * 4, _CHANGE, ordered=True
+                    )
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "a": pd.Categorical(
+                        ["dissatisfied"] * 2 + ["satisfied"] * 8, _CHANGE, ordered=True
+                    )
+                }
+            ),
+            items=["a"],
+        ),
+        set(),
+    ),
+    "terms_recorded": (
+        lambda: analysis.terms_recorded(
+            pd.DataFrame({"terms": [["补偿"], ["补偿", "工期"], []]}), by=None
+        ),
+        set(),
+    ),
+    "time_to_agreement": (
+        lambda: analysis.time_to_agreement(
+            pd.DataFrame({"days": [10, 20, 20, 30], "event": [1, 1, 0, 1]})
+        ),
+        set(),
+    ),
     "SurveyDesign.mean": (lambda: _design().mean("age", by="role"), {"role"}),
     "SurveyDesign.total": (lambda: _design().total("age"), set()),
     "SurveyDesign.ratio": (lambda: _design().ratio("age", "age"), set()),
@@ -280,6 +408,8 @@ NOT_TABLES = {
     "poststratify",
     "rake",
     "trim_weights",
+    "tastle_wierman_consensus",  # a number
+    "van_der_eijk_agreement",  # a number
 }
 
 

@@ -136,6 +136,7 @@ class MeetingSetupError(_ProblemsError):
     """
 
     headline = "the meeting was not created or changed; nothing was written"
+    default_code = "E_MEETING_SETUP"
 
 
 class AnswerError(_ProblemsError):

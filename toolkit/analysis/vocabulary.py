@@ -147,11 +147,21 @@ COLUMNS: dict[str, str] = {
     "threshold": "the cut-off a value is compared with",
     "members": "members of the body, the denominator of a majority-of-members rule",
     "note": "warnings about the row (left-out cases, undefined values); empty when none",
+    # owners' consent (consent_check, consent_gap)
+    "owners": "owners in the building or estate",
+    "agreeing_owners": "owners who agreed",
 }
 
 #: Columns that belong to one function only, with their meaning (documented in its docstring too).
 #: A column used by two or more functions belongs in :data:`COLUMNS`.
 SPECIFIC: dict[str, dict[str, str]] = {
+    "agreement_times": {
+        "days": "days from a case's hearing to its agreement (or to as_of)",
+        "event": "1 when the case reached agreement, 0 when it is censored",
+    },
+    "consent_gap": {"needed_owners": "how many more owners must agree"},
+    "position_association": {"by": "the grouping column the positions are compared across"},
+    "time_to_agreement": {"time": "days since the hearing (a survival time)"},
     "compare_groups": {
         "group1": "first group of a pairwise comparison",
         "group2": "second group of a pairwise comparison",
@@ -171,9 +181,7 @@ SPECIFIC: dict[str, dict[str, str]] = {
         "passed": "whether the condition holds",
         "needed": "how much more agreement the condition needs",
         "needed_rule": "how needed is computed",
-        "owners": "owners in the building or estate",
         "participating_owners": "owners who took part in the vote",
-        "agreeing_owners": "owners who agreed",
         "against_owners": "owners who were against",
         "area": "total floor area",
         "participating_area": "floor area of owners who took part",
