@@ -60,7 +60,7 @@ _REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 
-def open_report_store(database_url: str) -> Store:
+def open_report_store(database_url: str | None) -> Store:
     """The store a report reads, at ``database_url`` (a SQLAlchemy URL).
 
     The report notebook gets its store from above: :func:`toolkit.demo.report_store` opens this
