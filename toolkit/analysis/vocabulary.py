@@ -62,7 +62,7 @@ as ``n_items`` and fit statistics such as ``aic``); :data:`SPECIFIC` the few col
 only. ``tests/test_vocabulary.py`` checks every public result against both.
 
 >>> sorted(COLUMNS)[-3:]
-['threshold', 'verdict', 'year']
+['top', 'verdict', 'year']
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ COLUMNS: dict[str, str] = {
     "mean_seconds": "mean speaking time per turn",
     "share_turns": "share of all turns",
     "share_time": "share of all speaking time",
-    "population_share": "cumulative share of people (Lorenz curve)",
+    "population_share": "a share of the population: a group's (representativeness) or the "
+    "cumulative share of people (Lorenz curve)",
     "cumulative_share": "cumulative share of the total (Lorenz curve)",
     "top": "fraction of people at the top",
     "code": "a code: the stored code of a response level, or a code of a codebook",
