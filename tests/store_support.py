@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.ci_support import skip_or_fail
+from tests.ci_support import in_ci, skip_or_fail
 from toolkit.instrument.model import (
     Choice,
     ChoiceList,
@@ -206,6 +206,6 @@ def count(store: Store, table: sa.Table, *where: Any) -> int:
 def require_postgres() -> None:
     """As :func:`need_postgres`, but any non-empty ``CI`` value (not only ``true``) requires the
     server: the PostgreSQL tests must run whenever ``CI`` is set."""
-    if _PG_PROBLEM is not None and os.environ.get("CI"):
+    if _PG_PROBLEM is not None and in_ci():
         pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM}); CI requires it.")
     need_postgres()

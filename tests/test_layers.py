@@ -59,8 +59,16 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
     ): "load_survey reads .xlsx through read_xlsform, and dump/xlsform check their output by "
     "loading it back; being untangled with the instrument pipeline",
     # landed with the meeting commands, the single writer and meeting closing (issues 11, 12):
-    ("toolkit.cli", "toolkit.commands.meeting", "toolkit.commands.printing"): "the meeting and "
-    "printing command groups import each other and cli; to untangle",
+    (
+        "toolkit.cli",
+        "toolkit.commands.links",
+        "toolkit.commands.meeting",
+        "toolkit.commands.online",
+        "toolkit.commands.printing",
+    ): "the meeting, printing, links and online command groups import each other and cli; to "
+    "untangle",
+    ("toolkit.instrument.expressions", "toolkit.instrument.xpath_functions"): "the expression "
+    "evaluator and its XPath functions import each other; to untangle",
     ("toolkit.store.ballots", "toolkit.store.core", "toolkit.store.writer"): "the single writer "
     "and the store's core import each other; to untangle",
     ("toolkit.store.closing", "toolkit.store.meetings", "toolkit.store.store"): "meeting closing "
@@ -286,10 +294,9 @@ LARGE: dict[str, int] = {
     "toolkit/analysis/design.py": 1571,
     "toolkit/analysis/satisfaction.py": 1186,
     "toolkit/analysis/agreement.py": 850,
-    "toolkit/instrument/expressions.py": 999,
+    "toolkit/instrument/expressions.py": 1034,
     "toolkit/synth/ballots.py": 892,
-    "toolkit/collect/form.py": 869,
-    "toolkit/instrument/xlsform_reader.py": 828,
+    "toolkit/collect/form.py": 893,
 }
 
 
