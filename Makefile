@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest nbval notebooks lock bench clean
+.PHONY: run test test-min lint typecheck pytest nbval notebooks lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,19 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The floors of pyproject.toml, tested: a venv of its own (.venv-min) with every direct dependency
+# at the lowest version pyproject allows (.ci/min_constraints.py), then the tests. Where a floor
+# fails, raise it in pyproject.toml. Slow: it installs everything afresh.
+MIN := .venv-min
+test-min:
+	rm -rf $(MIN)
+	$(PY) -m venv $(MIN)
+	$(MIN)/bin/python -m pip install --quiet --upgrade pip
+	$(PY) .ci/min_constraints.py test bench > $(MIN)/constraints-min.txt
+	$(MIN)/bin/pip install --quiet -c $(MIN)/constraints-min.txt -e '.[test,bench]'
+	$(MIN)/bin/pip list --format=freeze > $(MIN)/installed.txt
+	$(MIN)/bin/pytest -p no:cacheprovider -m "not browser"
 
 # Notebooks are executed and their outputs compared strictly with the stored ones (text, HTML, stderr).
 # nbval itself skips image/png and image/jpeg outputs (unless --nbdime) and widget model ids; the
@@ -64,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(MIN) build *.egg-info

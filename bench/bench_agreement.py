@@ -40,7 +40,7 @@ def main() -> None:
     peer_input = np.ascontiguousarray(ratings.T)
     print(f"{N_UNITS:,} units x {N_RATERS} raters, 5 levels, 15 % missing:")
     for level in ("nominal", "ordinal", "interval", "ratio"):
-        t_ours, ours = _best(lambda lv=level: krippendorff_alpha(data, level=lv, n_boot=0))
+        t_ours, ours = _best(lambda lv=level: krippendorff_alpha(data, metric=lv, n_boot=0))
         t_peer, peer = _best(
             lambda lv=level: krippendorff.alpha(peer_input, level_of_measurement=lv)
         )
@@ -51,7 +51,7 @@ def main() -> None:
             f"alpha {level} vs krippendorff.alpha: ours {t_ours:.2f}s, peer {t_peer:.2f}s, "
             f"ratio peer/ours {t_peer / t_ours:.1f}x  (alpha {value:.6f})"
         )
-    t_boot, _ = _best(lambda: krippendorff_alpha(data, level="ordinal"), repeat=1)
+    t_boot, _ = _best(lambda: krippendorff_alpha(data, metric="ordinal"), repeat=1)
     print(f"alpha ordinal with the default 1,000-replicate bootstrap interval: ours {t_boot:.2f}s")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from tests.ci_support import in_ci
 from toolkit.store.roster_sheet import write_roster_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,6 @@ def new_args(db: Path, roster: Path, meeting_id: str = "wlq-2026-03") -> list[st
 
 def need_chromium() -> None:
     """Skip (or, with ``CI`` set, fail) a test when Chromium or poppler-utils are missing."""
-    import os
     import shutil
 
     import pytest
@@ -75,6 +75,6 @@ def need_chromium() -> None:
     if not missing:
         return
     message = f"{', '.join(missing)} not found (Debian: apt-get install chromium poppler-utils)"
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail(f"{message}; CI requires the PDF tests to run.")
     pytest.skip(message)

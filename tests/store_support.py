@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.ci_support import in_ci, skip_or_fail
 from toolkit.instrument.model import (
     Choice,
     ChoiceList,
@@ -160,13 +161,13 @@ _PG_PROBLEM = _pg_problem()
 
 
 def need_postgres() -> None:
-    """Skip (or, with ``CI=true``, fail) a test when PostgreSQL is unreachable."""
+    """Skip a test when PostgreSQL is unreachable, or fail it in CI (:func:`tests.ci_support.in_ci`)."""
     if _PG_PROBLEM is None:
         return
-    message = f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true requires the PostgreSQL tests to run.")
-    pytest.skip(f"{message}; start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.")
+    skip_or_fail(
+        f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM})",
+        "start PostgreSQL (or set SANHUI_TEST_PG) to run these tests.",
+    )
 
 
 # --- the store fixture (SQLite and PostgreSQL) and a row counter ----------------------------------
@@ -205,6 +206,6 @@ def count(store: Store, table: sa.Table, *where: Any) -> int:
 def require_postgres() -> None:
     """As :func:`need_postgres`, but any non-empty ``CI`` value (not only ``true``) requires the
     server: the PostgreSQL tests must run whenever ``CI`` is set."""
-    if _PG_PROBLEM is not None and os.environ.get("CI"):
+    if _PG_PROBLEM is not None and in_ci():
         pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({_PG_PROBLEM}); CI requires it.")
     need_postgres()

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tests.error_support import raises_code
 from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
 from toolkit.errors import DataError, ParameterError
 
@@ -50,11 +51,11 @@ def _alpha(data: pd.DataFrame, **kw: object) -> float:
     [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)],
 )
 def test_alpha_krippendorff_2011_example_c(level: str, published: float) -> None:
-    value = _alpha(EXAMPLE_C, level=level)
+    value = _alpha(EXAMPLE_C, metric=level)
     assert round(value, 3) == published
     peer = krippendorff.alpha(EXAMPLE_C.to_numpy().T, level_of_measurement=level)
     assert value == pytest.approx(peer, rel=1e-12)
-    res = krippendorff_alpha(EXAMPLE_C, level=level, n_boot=0)
+    res = krippendorff_alpha(EXAMPLE_C, metric=level, n_boot=0)
     assert res["n"].iloc[0] == 40  # pairable values (unit 12 has one rating)
     assert res["n_units"].iloc[0] == 11
 
@@ -75,7 +76,7 @@ def test_alpha_matches_krippendorff_package(level: str) -> None:
     x[rng.random(x.shape) < 0.25] = NAN
     x[:5] = NAN  # unpairable units
     x[5, :] = [1, NAN, NAN, NAN, NAN, NAN, 2]
-    value = _alpha(pd.DataFrame(x), level=level)
+    value = _alpha(pd.DataFrame(x), metric=level)
     assert value == pytest.approx(krippendorff.alpha(x.T, level_of_measurement=level), rel=1e-12)
 
 
@@ -84,7 +85,7 @@ def test_alpha_non_integer_values() -> None:
     x = rng.normal(5, 2, (60, 4)).round(2)
     x[rng.random(x.shape) < 0.1] = NAN
     for level in ("interval", "ratio", "ordinal"):
-        value = _alpha(pd.DataFrame(np.abs(x)), level=level)
+        value = _alpha(pd.DataFrame(np.abs(x)), metric=level)
         peer = krippendorff.alpha(np.abs(x).T, level_of_measurement=level)
         assert value == pytest.approx(peer, rel=1e-10)
 
@@ -101,7 +102,7 @@ def test_alpha_many_values_path(monkeypatch: pytest.MonkeyPatch, path: str) -> N
     if path == "sparse":
         monkeypatch.setattr(agreement, "_DENSE_CELLS", 10)
     for level in ("nominal", "ordinal", "interval", "ratio"):
-        res = krippendorff_alpha(pd.DataFrame(x), level=level, n_boot=20)
+        res = krippendorff_alpha(pd.DataFrame(x), metric=level, n_boot=20)
         peer = krippendorff.alpha(x.T, level_of_measurement=level)
         assert res["estimate"].iloc[0] == pytest.approx(peer, rel=1e-10)
         assert res["ci_low"].iloc[0] < res["ci_high"].iloc[0]
@@ -113,24 +114,24 @@ def test_alpha_chinese_labels_strings_and_categoricals() -> None:
     nominal = _alpha(codes)
     assert _alpha(labels) == pytest.approx(nominal)
     ordered = labels.apply(lambda c: pd.Categorical(c, categories=LEVELS, ordered=True))
-    assert _alpha(ordered, level="ordinal") == pytest.approx(_alpha(codes, level="ordinal"))
-    assert _alpha(labels, level="ordinal", levels=LEVELS) == pytest.approx(
-        _alpha(codes, level="ordinal")
+    assert _alpha(ordered, metric="ordinal") == pytest.approx(_alpha(codes, metric="ordinal"))
+    assert _alpha(labels, metric="ordinal", levels=LEVELS) == pytest.approx(
+        _alpha(codes, metric="ordinal")
     )
     # a level never used changes nothing
     wider = [*LEVELS, "不了解"]
-    assert _alpha(labels, level="ordinal", levels=wider) == pytest.approx(
-        _alpha(codes, level="ordinal")
+    assert _alpha(labels, metric="ordinal", levels=wider) == pytest.approx(
+        _alpha(codes, metric="ordinal")
     )
     with pytest.raises(DataError, match="need numeric ratings"):
-        krippendorff_alpha(labels, level="interval")
+        krippendorff_alpha(labels, metric="interval")
     with pytest.raises(DataError, match="not in `levels`"):
         krippendorff_alpha(labels, levels=["满意"])
 
 
 def test_alpha_bootstrap_interval_is_reproducible_and_brackets() -> None:
-    a = krippendorff_alpha(EXAMPLE_C, level="interval", n_boot=300, seed=1)
-    b = krippendorff_alpha(EXAMPLE_C, level="interval", n_boot=300, seed=1)
+    a = krippendorff_alpha(EXAMPLE_C, metric="interval", n_boot=300, seed=1)
+    b = krippendorff_alpha(EXAMPLE_C, metric="interval", n_boot=300, seed=1)
     pd.testing.assert_frame_equal(a, b)
     assert a["ci_low"].iloc[0] < a["estimate"].iloc[0] <= a["ci_high"].iloc[0] <= 1
     assert "ci_low" not in krippendorff_alpha(EXAMPLE_C, n_boot=0).columns
@@ -144,8 +145,8 @@ def test_alpha_edge_cases() -> None:
     same = krippendorff_alpha(pd.DataFrame({"a": [2, 2, 2], "b": [2, 2, NAN]}))
     assert np.isnan(same["estimate"].iloc[0])
     assert "undefined" in same["note"].iloc[0]
-    with pytest.raises(ParameterError, match="`level` must be one of"):
-        krippendorff_alpha(EXAMPLE_C, level="ordinall")
+    with raises_code(ParameterError, "E_OPTION", argument="metric"):
+        krippendorff_alpha(EXAMPLE_C, metric="ordinall")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +230,15 @@ def test_kendall_w_perfect_and_ordinal_labels() -> None:
 
 
 def _check_icc(out: pd.DataFrame, ref: dict) -> None:
-    assert list(out["type"]) == ref["type"]
+    psych = {
+        "ICC(1,1)": "ICC1",
+        "ICC(2,1)": "ICC2",
+        "ICC(3,1)": "ICC3",
+        "ICC(1,k)": "ICC1k",
+        "ICC(2,k)": "ICC2k",
+        "ICC(3,k)": "ICC3k",
+    }
+    assert [psych[m] for m in out["measure"]] == ref["type"]
     for ours, theirs in [
         ("estimate", "ICC"), ("statistic", "F"), ("df1", "df1"), ("df2", "df2"),
         ("p_value", "p"), ("ci_low", "lower"), ("ci_high", "upper"),
@@ -285,10 +294,10 @@ def test_swapping_raters_and_units_changes_nothing(x: np.ndarray, rnd) -> None:
     other = data.iloc[rows][cols]
     for level in ("nominal", "ordinal", "interval", "ratio"):
         try:
-            a = _alpha(data, level=level)
+            a = _alpha(data, metric=level)
         except DataError:
             continue
-        assert _alpha(other, level=level) == pytest.approx(a, nan_ok=True, abs=1e-12)
+        assert _alpha(other, metric=level) == pytest.approx(a, nan_ok=True, abs=1e-12)
     complete = data.dropna()
     if len(complete) >= 2:
         kept = other.dropna()
@@ -324,3 +333,89 @@ def test_kendall_w_bootstrap_interval_resamples_raters() -> None:
         kendall_w(scores, n_boot=400, seed=3), kendall_w(scores, n_boot=400, seed=3)
     )
     assert "ci_low" not in kendall_w(scores, n_boot=0).columns
+
+
+def test_krippendorff_level_is_the_deprecated_name_of_metric() -> None:
+    new = krippendorff_alpha(EXAMPLE_C, metric="ordinal", n_boot=0)
+    with pytest.warns(FutureWarning, match=r"krippendorff_alpha\(metric=\)"):
+        old = krippendorff_alpha(EXAMPLE_C, level="ordinal", n_boot=0)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(ParameterError, match="old name of `metric`"), pytest.warns(FutureWarning):
+        krippendorff_alpha(EXAMPLE_C, metric="interval", level="ordinal", n_boot=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bootstrap intervals against a second, plain implementation: the same resampling of units with
+# the same generator and seed, each replicate's statistic computed from its definition.
+
+
+def _plain_alpha(units: list[list[float]], metric: str, values: list[float]) -> float:
+    """Krippendorff (2011): coincidences o_ck, each pair of a unit weighted 1 / (m_u - 1)."""
+    index = {v: i for i, v in enumerate(values)}
+    o = np.zeros((len(values), len(values)))
+    for unit in units:
+        m = len(unit)
+        for i in range(m):
+            for j in range(m):
+                if i != j:
+                    o[index[unit[i]], index[unit[j]]] += 1.0 / (m - 1)
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    d = np.zeros_like(o)
+    for c, vc in enumerate(values):
+        for k, vk in enumerate(values):
+            if metric == "nominal":
+                d[c, k] = float(vc != vk)
+            elif metric == "interval":
+                d[c, k] = (vc - vk) ** 2
+            else:  # ordinal: ranks through the marginal counts
+                low, high = min(c, k), max(c, k)
+                d[c, k] = (n_c[low : high + 1].sum() - (n_c[c] + n_c[k]) / 2) ** 2
+    expected = (n_c[:, None] * n_c[None, :] * d).sum()
+    return float("nan") if expected == 0 else 1.0 - (n - 1) * (o * d).sum() / expected
+
+
+@pytest.mark.parametrize("metric", ["nominal", "ordinal", "interval"])
+def test_alpha_bootstrap_interval_matches_a_plain_implementation(metric: str) -> None:
+    n_boot, seed, confidence = 400, 3, 0.9
+    rows = [[v for v in row if not np.isnan(v)] for row in EXAMPLE_C.to_numpy()]
+    units = [row for row in rows if len(row) >= 2]  # pairable units, in order
+    values = sorted({v for row in units for v in row})
+    picks = np.random.default_rng(seed).integers(0, len(units), (n_boot, len(units)))
+    draws = np.array([_plain_alpha([units[i] for i in p], metric, values) for p in picks])
+    draws = draws[np.isfinite(draws)]
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    ours = krippendorff_alpha(
+        EXAMPLE_C, metric=metric, n_boot=n_boot, seed=seed, confidence=confidence
+    ).iloc[0]
+    assert ours["ci_low"] == pytest.approx(low, rel=1e-9)
+    assert ours["ci_high"] == pytest.approx(high, rel=1e-9)
+
+
+def _plain_fleiss(table: np.ndarray) -> float:
+    """Fleiss (1971): units x categories counts, the same number of raters per unit."""
+    raters = table.sum(axis=1)[0]
+    p_j = table.sum(axis=0) / table.sum()
+    p_i = ((table**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    p_e = (p_j**2).sum()
+    return float((p_i.mean() - p_e) / (1 - p_e))
+
+
+def test_fleiss_bootstrap_interval_matches_a_plain_implementation() -> None:
+    rng = np.random.default_rng(11)
+    truth = rng.choice(LEVELS, 30)
+    data = pd.DataFrame(
+        {f"r{k}": np.where(rng.random(30) < 0.7, truth, rng.choice(LEVELS, 30)) for k in range(4)}
+    )
+    table = np.stack([(data.to_numpy() == level).sum(axis=1) for level in LEVELS], axis=1)
+    n_boot, seed, confidence = 300, 5, 0.9
+    generator = np.random.default_rng(seed)
+    draws = np.array([_plain_fleiss(table[generator.integers(0, 30, 30)]) for _ in range(n_boot)])
+    low, high = np.quantile(draws[np.isfinite(draws)], [0.05, 0.95])
+    ours = fleiss_kappa(data, levels=LEVELS, n_boot=n_boot, seed=seed, confidence=confidence).iloc[
+        0
+    ]
+    assert ours["estimate"] == pytest.approx(_plain_fleiss(table), rel=1e-12)
+    assert ours["ci_low"] == pytest.approx(low, rel=1e-9)
+    assert ours["ci_high"] == pytest.approx(high, rel=1e-9)

@@ -5,11 +5,11 @@ Required in CI (``CI=true``); elsewhere skipped only when Chromium is missing.""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
+from tests.ci_support import in_ci
 from tests.serve_support import CODE, Server
 from toolkit.demo import LIVE_MEETING
 from toolkit.store import Store
@@ -21,7 +21,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True}
 
 if CHROMIUM is None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         raise RuntimeError(
             "CI needs Debian's Chromium for the browser tests (apt-get install chromium)."
         )

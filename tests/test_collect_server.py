@@ -22,7 +22,7 @@ from tests.serve_support import ROOT, Server, free_port
 from toolkit.cli import app
 from toolkit.collect.guard import Limits
 from toolkit.collect.server import plan_serve, solara_environment
-from toolkit.errors import StoreError
+from toolkit.errors import ParameterError, StoreError
 
 
 def plan(**kwargs):
@@ -50,7 +50,7 @@ def test_busy_port_is_a_clear_error():
 
 
 def test_port_out_of_range():
-    with pytest.raises(Exception, match="port"):
+    with pytest.raises(ParameterError, match="port"):
         plan(port=70000)
 
 

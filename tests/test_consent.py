@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.errors import DataError, ParameterError
 
@@ -263,7 +264,7 @@ def test_no_participants_fails_approval_with_needed_none() -> None:
 
 def test_errors() -> None:
     good = flats(["agree", "against"])
-    with pytest.raises(ParameterError, match="`rule` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="rule"):
         consent_check(good, rule="cc2021")
     with pytest.raises(ParameterError, match="max_against"):
         consent_check(good, max_against=-1)

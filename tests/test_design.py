@@ -111,6 +111,8 @@ def compare(ours: pd.DataFrame, ref: Any, key: str | None, fields: dict[str, flo
         pairs = [(ours.iloc[0], rows[0])]
     else:
         lookup = {str(k): r for k, r in zip(ours[key], ours.to_dict("records"), strict=True)}
+        theirs = {str(r["key"]) for r in rows}
+        assert set(lookup) == theirs, f"{what}: domains {sorted(lookup)}, R has {sorted(theirs)}"
         pairs = [(lookup[str(r["key"])], r) for r in rows]
         assert len(pairs) >= 1
     for o, r in pairs:
@@ -276,6 +278,9 @@ def test_api_level_proportions_against_r(design: str) -> None:
     """svyby(~awards, ~stype, svymean): every level of a factor."""
     ref = REF[f"{design}/by_mean_awards_stype"]
     ours = api_design(design).proportion("awards", by="stype")
+    assert set(zip(ours["stype"].astype(str), ours["level"].astype(str), strict=True)) == {
+        (str(r["key"]), str(r["level"])) for r in ref
+    }, f"{design}: domains or levels that R does not have"
     for r in ref:
         o = ours[(ours["stype"] == r["key"]) & (ours["level"] == r["level"])].iloc[0]
         for field in ("estimate", "se", "deff"):

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.errors import DataError, ParameterError
 from toolkit.exports import (
     aggregate_table,
@@ -119,7 +120,7 @@ def test_csv_round_trip_with_bom(store: Store, wide: pd.DataFrame, tmp_path: Pat
     assert back["wuye__overall"].tolist() == wide["wuye__overall"].astype(str).tolist()
     assert back["building"].tolist() == [str(b) for b in wide["building"]]
     plain = tmp_path / "labels.csv"
-    export_responses(store, plain, meeting="m1", values="labels", language="zh")
+    export_responses(store, plain, meeting="m1", labels="zh")
     assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
     labelled = pd.read_csv(plain, dtype=str)
     assert set(labelled["wuye__attitude"]) <= {"满意", "基本满意", "不满意", "不了解"}
@@ -367,7 +368,7 @@ def test_exports_never_contain_roster_names(store: Store, survey: Survey, tmp_pa
                 tmp_path / f"{layout}.{ext}",
                 meeting="m1",
                 layout=layout,
-                values="labels",
+                labels="zh",
                 separate=("profile", "paradata"),
             )
     for ext in ("csv", "xlsx", "md", "html"):
@@ -408,7 +409,11 @@ def test_codebook_files(survey: Survey, tmp_path: Path) -> None:
     assert "| wuye" not in md and "| rectify__other |" in md
     html = write_codebook(survey, tmp_path / "c.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in html and "需要整改的问题" in html
-    assert "${project_elevator} = &#x27;yes&#x27;" in html  # escaped
+    assert "${project_elevator} = 'yes'" in html  # relevance shown as written
+    from toolkit.exports.codebook import _html_table
+
+    cell = _html_table(pd.DataFrame({"label": ["<script>x</script>", None]}))
+    assert "&lt;script&gt;x&lt;/script&gt;" in cell and "<script>" not in cell
     csv = write_codebook(survey, tmp_path / "c.csv", subjects=("wuye",), bom=True)
     back = pd.read_csv(csv, encoding="utf-8-sig")
     assert "wuye__attitude" in set(back["variable"])
@@ -475,5 +480,16 @@ def test_bad_arguments(store: Store, wide: pd.DataFrame, tmp_path: Path) -> None
         export_responses(store, tmp_path / "b.txt", meeting="m1")
     with pytest.raises(ParameterError, match="survey"):
         export_responses(wide, tmp_path / "b.csv")
-    with pytest.raises(ParameterError, match="values"):
+    with pytest.raises(ParameterError, match="values"), pytest.warns(FutureWarning):
         export_responses(store, tmp_path / "b.csv", meeting="m1", values="text")
+
+
+def test_values_is_the_deprecated_name_of_labels(store: Store, tmp_path: Path) -> None:
+    new = export_responses(store, tmp_path / "new.csv", meeting="m1", labels="en")
+    with pytest.warns(FutureWarning, match=r"export_responses\(labels="):
+        old = export_responses(
+            store, tmp_path / "old.csv", meeting="m1", values="labels", language="en"
+        )
+    assert old[0].read_text(encoding="utf-8") == new[0].read_text(encoding="utf-8")
+    with raises_code(ParameterError, "E_OPTION", argument="labels"):
+        export_responses(store, tmp_path / "bad.csv", meeting="m1", labels="labels")  # type: ignore[arg-type]

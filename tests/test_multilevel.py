@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.multilevel import multilevel_model, multilevel_model_fit
 from toolkit.errors import DataError, ParameterError
 
@@ -39,15 +40,15 @@ def _data() -> pd.DataFrame:
 
 
 def _check(out: pd.DataFrame, fit: pd.DataFrame, ref: dict) -> None:
-    fixed = out[out["kind"] == "fixed"]
+    fixed = out[out["measure"] == "fixed"]
     assert list(fixed["term"]) == list(np.atleast_1d(ref["term"]))  # jsonlite unboxes length 1
     np.testing.assert_allclose(fixed["estimate"], np.atleast_1d(ref["estimate"]), rtol=RTOL)
     np.testing.assert_allclose(fixed["se"], np.atleast_1d(ref["se"]), rtol=RTOL)
     np.testing.assert_allclose(fixed["statistic"], np.atleast_1d(ref["t"]), rtol=RTOL)
-    var = out[out["kind"] == "variance"].set_index("term")["estimate"]
+    var = out[out["measure"] == "variance"].set_index("term")["estimate"]
     assert var["community (Intercept)"] == pytest.approx(ref["var_group"], rel=RTOL)
     assert var["Residual"] == pytest.approx(ref["var_resid"], rel=RTOL)
-    icc = out[out["kind"] == "icc"].iloc[0]
+    icc = out[out["measure"] == "icc"].iloc[0]
     assert icc["term"] == "ICC(community)"
     assert icc["estimate"] == pytest.approx(ref["icc"], rel=RTOL)
     assert icc["ci_low"] == pytest.approx(ref["icc_low"], rel=RTOL, abs=1e-12)
@@ -93,7 +94,7 @@ def test_singular_fit_gives_zero_icc() -> None:
     noise -= pd.Series(noise).groupby(community).transform("mean").to_numpy()
     data = pd.DataFrame({"y": 3 + noise, "community": community})
     out = multilevel_model(data, formula="y ~ 1", group="community")
-    icc = out[out["kind"] == "icc"].iloc[0]
+    icc = out[out["measure"] == "icc"].iloc[0]
     assert icc["estimate"] == 0.0
     assert icc["ci_low"] == 0.0
     assert 0 < icc["ci_high"] < 0.2
@@ -139,7 +140,7 @@ def test_errors() -> None:
             formula="score ~ age + age2",
             group="community",
         )
-    with pytest.raises(ParameterError, match="`interval` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="interval"):
         multilevel_model(_data(), formula=FORMULA, group="community", interval="wald")
 
 

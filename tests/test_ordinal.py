@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.compare import AnalysisWarning
 from toolkit.analysis.ordinal import (
     ordinal_model_fit,
@@ -53,7 +54,7 @@ def _check(out: pd.DataFrame, ref: dict, rtol: float = 1e-6) -> None:
 def test_matches_clm(link: str, key: str) -> None:
     out = ordinal_regression(_data(), formula=FORMULA, link=link)
     _check(out, REF[key])
-    assert list(out["kind"]) == ["threshold"] * 2 + ["coefficient"] * 4
+    assert list(out["measure"]) == ["threshold"] * 2 + ["coefficient"] * 4
     fit = ordinal_model_fit(_data(), formula=FORMULA, link=link).iloc[0]
     assert fit["log_likelihood"] == pytest.approx(REF[key]["logLik"], rel=1e-10)
     assert fit["aic"] == pytest.approx(REF[key]["AIC"], rel=1e-10)
@@ -73,9 +74,9 @@ def test_four_levels_and_wald_interval_and_odds_ratio() -> None:
     assert list(logit["term"]) == ci["term"]
     np.testing.assert_allclose(logit["ci_low"], ci["low"], rtol=1e-6)
     np.testing.assert_allclose(logit["ci_high"], ci["high"], rtol=1e-6)
-    coef = logit[logit["kind"] == "coefficient"]
+    coef = logit[logit["measure"] == "coefficient"]
     np.testing.assert_allclose(coef["odds_ratio"], np.exp(coef["estimate"]))
-    assert logit.loc[logit["kind"] == "threshold", "odds_ratio"].isna().all()
+    assert logit.loc[logit["measure"] == "threshold", "odds_ratio"].isna().all()
 
 
 def test_matches_polr_to_its_tolerance() -> None:
@@ -160,7 +161,7 @@ def test_complete_separation_names_the_predictor() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ParameterError, match="`link` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="link"):
         ordinal_regression(_data(), formula=FORMULA, link="cloglog")
     with pytest.raises(ParameterError, match="one `~`"):
         ordinal_regression(_data(), formula="age + role")

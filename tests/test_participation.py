@@ -3,7 +3,7 @@
 Sources of truth: R ``prop.test(x, n, correct = FALSE)`` (Wilson) in
 tests/reference/participation_turnout.R/.json, R ``chisq.test(x, p = q)`` in
 tests/reference/participation_representativeness.R/.json, and the Shanghai survey turnout figures
-quoted in the domain notes (13.8 % at 18-29, 55.7 % at 50-59, 77.7 % at 70-79; party members
+quoted in docs/domain.md (13.8 % at 18-29, 55.7 % at 50-59, 77.7 % at 70-79; party members
 65.1 %, others 48.4 %).
 """
 
@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.participation import (
     ALL,
     repeat_participation,
@@ -92,7 +93,7 @@ def test_turnout_by_role_matches_r() -> None:
 
 
 def test_turnout_reaches_shanghai_survey_figures() -> None:
-    """A synthetic roster built to the Shanghai survey's published turnout (domain notes).
+    """A synthetic roster built to the Shanghai survey's published turnout (docs/domain.md, Participation).
 
     Age bands 18-29: 13.8 %, 50-59: 55.7 %, 70-79: 77.7 %; party members 65.1 %, others 48.4 %.
     The cells (age band x party) are chosen so that both margins hold at once.
@@ -192,7 +193,7 @@ def test_turnout_errors() -> None:
         turnout(pd.DataFrame({"attended": pd.Series([], dtype=bool)}))
     with pytest.raises(DataError, match="household id"):
         turnout(roster.assign(hh=["x", None]), household="hh")
-    with pytest.raises(ParameterError, match="`method` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="method"):
         turnout(roster, method="wilsen")
     with pytest.raises(ParameterError, match="confidence"):
         turnout(roster, confidence=1.5)

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.proportions import PROPORTION_METHODS, proportion_ci
 from toolkit.errors import ParameterError
 
@@ -95,9 +96,9 @@ def test_bad_counts(count: object, n: object, match: str) -> None:
 
 
 def test_bad_options() -> None:
-    with pytest.raises(ParameterError, match="`method` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="method"):
         proportion_ci(1, 5, method="wilsen")
-    with pytest.raises(ParameterError, match="`confidence` must be in"):
+    with raises_code(ParameterError, "E_RANGE", argument="confidence"):
         proportion_ci(1, 5, confidence=95)
 
 

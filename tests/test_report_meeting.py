@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html as htmllib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from tests.ci_support import skip_or_fail
 from toolkit.analysis import satisfaction_rates, turnout
 from toolkit.demo import demo_store
 from toolkit.errors import ParameterError, StoreError
+from toolkit.exports import suppress_small
 from toolkit.report.meeting import (
     MeetingReport,
     find_chromium,
@@ -168,18 +169,27 @@ def test_suppress_small_cells_edges() -> None:
     table = pd.DataFrame(
         {"count": [0, 3, 4, 5], "n": [0, 4, 5, 5], "estimate": [float("nan"), 0.75, 0.8, 1.0]}
     )
-    out = suppress_small_cells(table, columns=["count", "n", "estimate"])
+    out = suppress_small(table, columns=["count", "n", "estimate"], keep_empty=True)
     assert out["suppressed"].tolist() == [False, True, False, False]
     assert out.loc[1, ["count", "n", "estimate"]].isna().all()
     assert int(out.loc[2, "n"]) == 5  # exactly 5 raters are published
-    assert suppress_small_cells(table, min_cell=6)["suppressed"].tolist() == [
+    assert suppress_small(table, below=6, keep_empty=True)["suppressed"].tolist() == [
         False,
         True,
         True,
         True,
     ]
+    assert suppress_small(table)["suppressed"].tolist() == [True, True, False, False]
     with pytest.raises(ParameterError):
-        suppress_small_cells(table, min_cell=0)
+        suppress_small(table, below=0)
+
+
+def test_suppress_small_cells_is_the_deprecated_name() -> None:
+    table = pd.DataFrame({"count": [0, 3, 5], "n": [0, 4, 5], "estimate": [0.0, 0.75, 1.0]})
+    with pytest.warns(FutureWarning, match="suppress_small"):
+        old = suppress_small_cells(table, min_cell=5)
+    new = suppress_small(table, columns=["count", "n", "estimate"], keep_empty=True)
+    pd.testing.assert_frame_equal(old, new)
 
 
 def test_english_labels(store: Any) -> None:
@@ -263,9 +273,7 @@ def test_cli_reports_a_hearing_meeting_on_its_own_page(store: Any, tmp_path: Pat
 def test_report_screenshot_and_pdf(rendered: dict[str, Any]) -> None:
     chromium = find_chromium()
     if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true requires Chromium for the report screenshot.")
-        pytest.skip("Chromium is not installed")
+        skip_or_fail("Chromium is not installed", "install it to check the screenshot.")
     from playwright.sync_api import sync_playwright
 
     from toolkit.report.meeting import html_to_pdf

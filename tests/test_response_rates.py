@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.response_rates import AAPOR_FORMULAS, response_rates
 from toolkit.errors import DataError, ParameterError
 
@@ -170,7 +171,7 @@ def test_errors() -> None:
         response_rates(pd.DataFrame({"group": ["a"], "count": [3]}))
     with pytest.raises(DataError, match="twice"):
         response_rates(pd.DataFrame({"I": [3], "i": [2]}))
-    with pytest.raises(ParameterError, match=r"`e` must be in \[0, 1\]"):
+    with raises_code(ParameterError, "E_RANGE", argument="e"):
         response_rates({"I": 3}, e=1.2)
     with pytest.raises(ParameterError, match="'estimate' or a number"):
         response_rates({"I": 3}, e="est")

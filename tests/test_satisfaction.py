@@ -3,7 +3,7 @@ and satisfaction_counts.R -> .json for the rates from a counts table).
 
 R references (base R only): counts with table(), intervals with prop.test(correct = FALSE) and
 binom.test, Agresti-Coull/Jeffreys/Wald written out from Brown, Cai & DasGupta (2001), the index
-with t.test; verdicts by the rules of shared/domain.md computed in R with integer arithmetic.
+with t.test; verdicts by the rules of docs/domain.md computed in R with integer arithmetic.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.analysis.proportions import PROPORTION_METHODS
 from toolkit.analysis.satisfaction import (
     evaluation_verdict,
@@ -257,7 +258,7 @@ def test_majority_requires_members_with_a_fix() -> None:
         evaluation_verdict(_ballots(), items="overall")
     with pytest.raises(DataError, match="40 ballots returned but only 39 members"):
         evaluation_verdict(_ballots(), items="overall", members=39)
-    with pytest.raises(ParameterError, match="`members` must be one of 'returned'"):
+    with raises_code(ParameterError, "E_OPTION", argument="members"):
         evaluation_verdict(_ballots(), items="overall", members="all")
     with pytest.raises(ParameterError, match="only by rule='majority_of_members'"):
         evaluation_verdict(_ballots(), items="overall", rule="plurality", members=40)
@@ -334,7 +335,7 @@ def test_bottom_k_matches_r_and_flags_ties() -> None:
     assert out["verdict"].tolist() == ["整改", "整改", "通过"]
     assert out["rank"].tolist() == [1, 1, 3]
     assert "tie at the cut" in out["note"][0]
-    with pytest.raises(ParameterError, match="`k` must be in"):
+    with raises_code(ParameterError, "E_RANGE", argument="k"):
         evaluation_verdict(tie, items=["a", "b", "c"], rule="bottom_k", k=4)
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ from tests.store_support import (
     store_fixture,  # noqa: F401  (the `store` fixture)
 )
 from toolkit.errors import AnswerError, ConflictError, ParameterError, StoreError
-from toolkit.store import Store, Submission
+from toolkit.store import Store, Submission, answers_hash
 from toolkit.store import schema as tables
 
 # --- submit ------------------------------------------------------------------------------------------
@@ -318,3 +319,46 @@ def test_paper_ballots_keep_blanks_but_not_bad_answers(store: Store) -> None:
     assert modes == ["paper"]
     with pytest.raises(ParameterError, match="`mode`"):
         Submission(new_uuid(), "m1", blank, mode="fax")  # type: ignore[arg-type]
+
+
+def test_concurrent_resends_from_separate_stores_on_one_sqlite_file(tmp_path: Path) -> None:
+    """The write race between processes: each sender has its own Store (own engine, no shared
+    in-process lock), so only SQLite's write lock (BEGIN IMMEDIATE) keeps the check and the insert
+    of one ballot together. One is stored, the others are acknowledged, one row exists; a send of
+    the same UUID with other answers is refused and changes nothing."""
+    path = tmp_path / "race.db"
+    with Store.open(path) as first:
+        setup_meeting(first)
+    ballot = new_uuid()
+    stores = [Store.open(path) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def send(store: Store, answers: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            results.append(store.submit(Submission(ballot, "m1", answers)).status)
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=send, args=(s, good_answers(5))) for s in stores[:-1]]
+        threads.append(threading.Thread(target=send, args=(stores[-1], good_answers(6))))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for store in stores:
+            store.close()
+    with Store.open(path) as store:
+        assert count(store, tables.submissions) == 1
+        kept = store.submission(ballot)["answers_hash"]
+    winner_was_other = kept == answers_hash(good_answers(6))
+    conflicts = [e for e in errors if isinstance(e, ConflictError)]
+    assert len(errors) == len(conflicts), errors
+    if winner_was_other:  # the odd send came first: the five equal sends are the conflicts
+        assert sorted(results) == ["stored"] and len(conflicts) == 5
+    else:
+        assert sorted(results) == ["already_stored"] * 4 + ["stored"] and len(conflicts) == 1

@@ -188,3 +188,56 @@ def test_database_from_the_first_revision_opens(tmp_path: Path) -> None:
         with store.engine.connect() as connection:
             indexes = sa.inspect(connection).get_indexes("submissions")
         assert {i["name"] for i in indexes} >= {"ix_submissions_meeting_id_status"}
+
+
+def test_existing_sqlite_files_are_tightened_to_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Store.open(path) as store:
+        setup_meeting(store)
+        store.submit(Submission(new_uuid(), "m1", good_answers()))
+    files = [Path(str(path) + suffix) for suffix in ("", "-wal", "-shm")]
+    # a file made by another tool (or an older release) readable by everyone
+    for f in files:
+        f.touch()
+        f.chmod(0o644)
+    with Store.open(path) as store:
+        assert store.meetings().shape[0] == 1
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_no_column_of_submissions_links_a_ballot_to_a_person() -> None:
+    """SECURITY.md: ballots hold no name and no participant id; nothing links a ballot to a person."""
+    submissions = tables.submissions
+    people = {"participants", "participant_names", "attendance"}
+    assert not [fk for fk in submissions.foreign_keys if fk.column.table.name in people], (
+        "submissions references a table of people"
+    )
+    personal = ("participant", "person", "name", "room", "household", "phone", "birth")
+    assert not [c.name for c in submissions.columns if any(p in c.name for p in personal)]
+    assert {c.name for c in submissions.columns} == {
+        "submission_id",
+        "meeting_id",
+        "instrument_id",
+        "instrument_version",
+        "device",
+        "started_at",
+        "submitted_at",
+        "stored_at",
+        "status",
+        "void_reason",
+        "answers",
+        "paradata",
+        "answers_hash",
+        "mode",
+    }, "a new submissions column: check it links no ballot to a person, then list it here"
+
+
+def test_the_migrations_have_one_head() -> None:
+    """Every migration names the one before it: a second head means a down_revision to re-point."""
+    from alembic.script import ScriptDirectory
+
+    from toolkit.store.engine import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: re-point a down_revision"

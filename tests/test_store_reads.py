@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
+from tests.error_support import raises_code
 from tests.store_support import (
     SUBJECTS,
     good_answers,
@@ -119,7 +120,7 @@ def test_responses_empty_and_across_meetings(store: Store) -> None:
         store.responses()
     assert len(store.responses(instrument=("evaltest", "1"))) == 2
     assert len(store.responses(instrument="evaltest")) == 0  # latest version: "2"
-    with pytest.raises(ParameterError, match="`labels` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="labels"):
         store.responses(labels="fr")  # type: ignore[arg-type]
 
 

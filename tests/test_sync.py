@@ -1,7 +1,8 @@
 """Tests of toolkit.store.sync: site laptops (SQLite) into one store, SQLite or PostgreSQL.
 
 Every target runs on SQLite and on PostgreSQL (127.0.0.1:5432, database ``test``, a fresh schema per
-test), skipped when the server is unreachable except when ``CI=true``, where they fail instead.
+test), skipped when the server is unreachable except in CI (``CI`` set, not ``0``/``false``),
+where they fail.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Tests of toolkit.synth: determinism, calibration to the domain figures, ballot validity.
 
 Outside sources of truth:
-- turnout by age band and party: the Shanghai survey quoted in the domain notes
-  (/work/shared/domain.md, Participation; N ≈ 6,581): 13.8 % at 18–29, 55.7 % at 50–59, 77.7 % at
+- turnout by age band and party: the Shanghai survey quoted in docs/domain.md
+  (Participation; N ≈ 6,581): 13.8 % at 18–29, 55.7 % at 50–59, 77.7 % at
   70–79; party members 65.1 %, others 48.4 %;
 - variable ids and codes: docs/evaluation-ballot.md (parsed here, not copied from the code).
 """
@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.error_support import raises_code
 from toolkit.errors import DataError, ParameterError
 from toolkit.synth import (
     ANSWER_COLUMNS,
@@ -250,14 +251,14 @@ def test_meetings_issues_option() -> None:
     city = make_city(seed=1, streets=1, communities_per_street=2)
     meetings = make_meetings(city, per_community=2, issues=["parking", "waste"])
     assert set(meetings["issue"]) == {"parking", "waste"}
-    with pytest.raises(ParameterError, match="`issues` must be one of"):
+    with raises_code(ParameterError, "E_OPTION", argument="issues"):
         make_meetings(city, issues=["lift"])
     with pytest.raises(ParameterError, match="`start`"):
         make_meetings(city, start="soon")
 
 
 def test_turnout_by_age_band_and_party_matches_the_shanghai_survey() -> None:
-    """Domain notes: 13.8 % (18–29), 55.7 % (50–59), 77.7 % (70–79); party 65.1 %, others 48.4 %."""
+    """docs/domain.md: 13.8 % (18–29), 55.7 % (50–59), 77.7 % (70–79); party 65.1 %, others 48.4 %."""
     _, _, attendance = large_city()
     assert len(attendance) > 30_000
     by_band = attendance.groupby("age_band")
@@ -303,7 +304,7 @@ def test_attendance_rejects_foreign_meetings() -> None:
     other = make_city(seed=99, streets=1, communities_per_street=1)
     with pytest.raises(DataError, match="not in the city"):
         make_attendance(other, meetings[meetings["community_id"] == "S02-C03"])
-    with pytest.raises(DataError, match="`meetings` has no column"):
+    with raises_code(DataError, "E_MISSING_COLUMN", argument="meetings"):
         make_attendance(city, meetings.drop(columns="members"))
     with pytest.raises(ParameterError, match="persistence"):
         make_attendance(city, meetings, persistence=1.0)
@@ -557,7 +558,7 @@ def test_parameter_errors(call: object, message: str) -> None:
 
 def test_make_ballots_checks_its_inputs() -> None:
     city, meetings, attendance, _ = small()
-    with pytest.raises(DataError, match="`attendance` has no column `first_time`"):
+    with raises_code(DataError, "E_MISSING_COLUMN", argument="attendance"):
         make_ballots(city, meetings, attendance.drop(columns="first_time"))
     stranger = make_city(seed=77, streets=1, communities_per_street=1)
     with pytest.raises(DataError, match="not a resident"):

@@ -12,6 +12,7 @@ import pytest
 from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2xform import convert as pyxform_convert
 
+from tests.ci_support import in_ci
 from toolkit.errors import InstrumentError
 from toolkit.instrument.xlsform import read_xlsform, write_xlsform
 
@@ -93,7 +94,7 @@ def _meaning(path: Path, skip: set[str]) -> dict[str, Any]:
 @pytest.mark.slow
 def test_real_forms_are_read_and_written_back_as_pyxform_reads_them(tmp_path: Path) -> None:
     if not REAL_FILES:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        if in_ci():
             pytest.fail(f"the real XLSForms are missing from {REAL}")
         pytest.skip("the real XLSForms are not available")
     assert len(REAL_FILES) == 37

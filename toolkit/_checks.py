@@ -11,6 +11,7 @@ toolkit.errors.ParameterError: `method` must be one of 'wilson', 'exact'; got 'w
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ from toolkit.errors import DataError, ParameterError
 
 T = TypeVar("T")
 
-__all__ = ["check_columns", "check_option", "check_range", "did_you_mean"]
+__all__ = ["check_columns", "check_option", "check_range", "deprecated", "did_you_mean"]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
@@ -31,7 +32,7 @@ def check_option(name: str, value: T, allowed: Sequence[T]) -> T:
     """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ParameterError(f"`{name}` must be one of {options}; got {value!r}.")
+        raise ParameterError(f"`{name}` must be one of {options}; got {value!r}.", code="E_OPTION")
     return value
 
 
@@ -59,7 +60,7 @@ def check_range(
     if not ok:
         left = ("[" if low_inclusive else "(") + ("-inf" if low is None else f"{low:g}")
         right = ("inf" if high is None else f"{high:g}") + ("]" if high_inclusive else ")")
-        raise ParameterError(f"`{name}` must be in {left}, {right}; got {value!r}.")
+        raise ParameterError(f"`{name}` must be in {left}, {right}; got {value!r}.", code="E_RANGE")
     return value
 
 
@@ -72,5 +73,26 @@ def check_columns(data: Any, columns: Iterable[str], *, argument: str = "data") 
         names = ", ".join(f"`{m}`" for m in missing)
         raise DataError(
             f"`{argument}` has no column {names}; its columns are "
-            f"{', '.join(present[:20])}{' ...' if len(present) > 20 else ''}.{hints}"
+            f"{', '.join(present[:20])}{' ...' if len(present) > 20 else ''}.{hints}",
+            code="E_MISSING_COLUMN",
         )
+
+
+def deprecated(old: str, new: str, *, stacklevel: int = 3) -> None:
+    """Warn (``FutureWarning``, shown in notebooks) that ``old`` is renamed ``new``.
+
+    ``old`` and ``new`` are argument or function names as a caller writes them, e.g.
+    ``"krippendorff_alpha(level=)"`` and ``"krippendorff_alpha(metric=)"``.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     deprecated("f(a=)", "f(b=)")
+    >>> str(caught[0].message)
+    'f(a=) is deprecated and will be removed in a future release; use f(b=).'
+    """
+    warnings.warn(
+        f"{old} is deprecated and will be removed in a future release; use {new}.",
+        FutureWarning,
+        stacklevel=stacklevel,
+    )

@@ -333,7 +333,7 @@ def export(
                 out,
                 meeting=meeting or None,
                 instrument=instrument,
-                values=values,
+                labels=language if values == "labels" else "codes",  # type: ignore[arg-type]
                 language=language,
                 layout=layout,
                 separate=tuple(separate or ()),

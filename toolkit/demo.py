@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.instrument import check_answers, load_survey
+from toolkit.labels import SUBJECTS
 from toolkit.store import Store, Subject, Submission
 from toolkit.synth import DEMO_SEED, Demo, ballots_answers, make_demo
 from toolkit.synth.cases import case_attendance, load_cases, make_cases
@@ -37,6 +38,7 @@ __all__ = [
     "SURVEYS_DIR",
     "build_demo",
     "demo_store",
+    "report_store",
     "summary_text",
 ]
 
@@ -46,13 +48,7 @@ SURVEYS_DIR = Path(__file__).resolve().parents[1] / "surveys"
 LIVE_MEETING = "S01-C01-LIVE"
 
 #: Labels of the evaluated subjects the generator uses.
-SUBJECT_LABELS = {
-    "juweihui": ("居委会", "Residents' committee"),
-    "wuye": ("物业公司", "Property company"),
-    "yeweihui": ("业委会", "Owners' committee"),
-    "contractor": ("施工单位", "Contractor"),
-    "park_mgmt": ("园区管理方", "Park management"),
-}
+SUBJECT_LABELS = {k: (v["zh"], v["en"]) for k, v in SUBJECTS.items()}
 
 _INSTRUMENT = {"hearing": "hearing", "coordination": "coordination", "evaluation": "evaluation"}
 
@@ -245,6 +241,17 @@ def demo_store(*, seed: int = DEMO_SEED) -> Store:
         src.backup(dst)
     target.chmod(0o600)
     return Store.open(target)
+
+
+def report_store(database_url: str | None) -> Store:
+    """The store the meeting report reads: the store at ``database_url``, or with ``None`` a
+    private copy of the demo database (:func:`demo_store`).
+
+    The report notebook calls this, so the report modules never import the demo themselves.
+    """
+    from toolkit.report.meeting import open_report_store
+
+    return demo_store() if database_url is None else open_report_store(database_url)
 
 
 def summary_text(store: Store, *, built: bool, url: str) -> str:

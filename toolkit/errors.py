@@ -9,18 +9,32 @@ fix, in that order, for example::
 Parameter errors share one wording (:func:`toolkit._checks.check_option` and friends)::
 
     `method` must be one of 'wilson', 'exact', 'agresti-coull', 'jeffreys', 'wald'; got 'wilsen'.
+
+Every error has a stable ``code``: programs and tests match on it, never on the wording, which may
+be improved at any time. Each class has its own (``E_PARAMETER``, ``E_STORE``, ...); a raise may give
+a finer one (``check_option`` raises ``E_OPTION``, a ``ParameterError``)::
+
+    >>> from toolkit._checks import check_option
+    >>> try:
+    ...     check_option("method", "wilsen", ("wilson", "exact"))
+    ... except ToolkitError as error:
+    ...     print(type(error).__name__, error.code)
+    ParameterError E_OPTION
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
     "AnswerError",
+    "BrowserError",
     "ConflictError",
     "ConvergenceError",
     "DataError",
+    "FontError",
     "InstrumentError",
     "MeetingSetupError",
     "ParameterError",
@@ -31,19 +45,35 @@ __all__ = [
 
 
 class ToolkitError(Exception):
-    """Base class of every error the toolkit raises on purpose."""
+    """Base class of every error the toolkit raises on purpose.
+
+    ``code`` is the stable identifier of the kind of error: the class's own, or a finer one given
+    when raising (``raise ParameterError(message, code="E_OPTION")``).
+    """
+
+    default_code: ClassVar[str] = "E_TOOLKIT"
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        self.code: str = code or self.default_code
 
 
 class ParameterError(ToolkitError, ValueError):
     """A function was called with an argument it cannot accept (wrong option, out of range)."""
 
+    default_code = "E_PARAMETER"
+
 
 class DataError(ToolkitError, ValueError):
     """The data handed to a function cannot be analysed as asked (missing column, zero variance...)."""
 
+    default_code = "E_DATA"
+
 
 class ConvergenceError(ToolkitError, RuntimeError):
     """An iterative fit (raking, a model) did not converge; the message says what to try."""
+
+    default_code = "E_CONVERGENCE"
 
 
 @dataclass(frozen=True)
@@ -76,10 +106,12 @@ class _ProblemsError(ToolkitError):
 
     headline = "problems found"
 
-    def __init__(self, problems: Iterable[Problem], *, source: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[Problem], *, source: str | None = None, code: str | None = None
+    ) -> None:
         self.problems: Sequence[Problem] = tuple(problems)
         self.source = source
-        super().__init__(self._render())
+        super().__init__(self._render(), code=code)
 
     def _render(self) -> str:
         count = len(self.problems)
@@ -94,6 +126,7 @@ class InstrumentError(_ProblemsError):
     """A survey instrument (YAML or XLSForm) is invalid; ``problems`` lists every located problem."""
 
     headline = "the instrument cannot be used until each is fixed"
+    default_code = "E_INSTRUMENT"
 
 
 class MeetingSetupError(_ProblemsError):
@@ -103,17 +136,36 @@ class MeetingSetupError(_ProblemsError):
     """
 
     headline = "the meeting was not created or changed; nothing was written"
+    default_code = "E_MEETING_SETUP"
 
 
 class AnswerError(_ProblemsError):
     """A submission was rejected before anything was written; ``problems`` says which answers."""
 
     headline = "the ballot was not stored"
+    default_code = "E_ANSWER"
 
 
 class StoreError(ToolkitError):
     """The store cannot do what was asked (unknown meeting, database unreachable, disk full...)."""
 
+    default_code = "E_STORE"
+
 
 class ConflictError(StoreError):
     """A submission UUID is already stored with different answers; nothing was changed."""
+
+    default_code = "E_CONFLICT"
+
+
+class FontError(ToolkitError):
+    """No font with Chinese glyphs could be found for the charts."""
+
+    default_code = "E_FONT"
+
+
+class BrowserError(ToolkitError, RuntimeError):
+    """A headless browser (Chromium) is needed, for a PDF or a screenshot, and is not installed
+    or did not do its job."""
+
+    default_code = "E_BROWSER"

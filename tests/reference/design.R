@@ -89,7 +89,8 @@ tidy_ciprop <- function(x) {
              ci_low = ci[1], ci_high = ci[2])
 }
 tidy_ciprop_by <- function(b, by) {
-  data.frame(key = as.character(b[[by]]), estimate = unname(coef(b)), ci_low = b$ci_l, ci_high = b$ci_u)
+  data.frame(key = as.character(b[[by]]), estimate = unname(coef(b)), se = unname(SE(b)),
+             ci_low = b$ci_l, ci_high = b$ci_u)
 }
 tidy_chisq <- function(t) {
   data.frame(statistic = unname(t$statistic), df1 = unname(t$parameter[1]),
@@ -139,7 +140,7 @@ for (dn in names(designs)) {
     rec(paste(dn, "ciprop_schwide", m, sep = "/"),
         tidy_ciprop(svyciprop(~I(sch.wide == "Yes"), d, method = m)))
     rec(paste(dn, "by_ciprop_schwide_stype", m, sep = "/"),
-        tidy_ciprop_by(svyby(~I(sch.wide == "Yes"), ~stype, d, svyciprop, vartype = "ci", method = m),
+        tidy_ciprop_by(svyby(~I(sch.wide == "Yes"), ~stype, d, svyciprop, vartype = c("se", "ci"), method = m),
                        "stype"))
   }
   rec(paste(dn, "by_mean_awards_stype", sep = "/"),   # proportion of each level, as svymean of a factor
@@ -190,12 +191,12 @@ for (opt in c("fail", "remove", "certainty", "adjust", "average")) {
       rec(paste(key, "ciprop_sat", m, sep = "/"),
           tidy_ciprop(svyciprop(~I(sat == "sat"), d, method = m, na.rm = TRUE)))
       rec(paste(key, "by_ciprop_yes_role", m, sep = "/"),
-          tidy_ciprop_by(svyby(~I(yes == 1), ~role, d, svyciprop, vartype = "ci", method = m), "role"))
+          tidy_ciprop_by(svyby(~I(yes == 1), ~role, d, svyciprop, vartype = c("se", "ci"), method = m), "role"))
       rec(paste(key, "by_ciprop_y60_role", m, sep = "/"),
-          tidy_ciprop_by(svyby(~I(y > 60), ~role, d, svyciprop, vartype = "ci", method = m,
+          tidy_ciprop_by(svyby(~I(y > 60), ~role, d, svyciprop, vartype = c("se", "ci"), method = m,
                                na.rm = TRUE), "role"))
       rec(paste(key, "by_ciprop_sat_band", m, sep = "/"),
-          tidy_ciprop_by(svyby(~I(sat == "sat"), ~band, d, svyciprop, vartype = "ci", method = m,
+          tidy_ciprop_by(svyby(~I(sat == "sat"), ~band, d, svyciprop, vartype = c("se", "ci"), method = m,
                                na.rm = TRUE), "band"))
     }
     rec(paste(key, "by_se_sat_band", sep = "/"),

@@ -3,7 +3,7 @@
 # Base R only. Rates: counts with table(); intervals: prop.test(correct = FALSE) (Wilson),
 # binom.test (Clopper-Pearson); Agresti-Coull, Jeffreys, Wald written out from Brown, Cai &
 # DasGupta (2001), Statistical Science 16(2), 101-133. Index: t.test of per-respondent means.
-# Verdicts: the rules of shared/domain.md with integer arithmetic (2 * S > M is S / M > 1/2).
+# Verdicts: the rules of docs/domain.md with integer arithmetic (2 * S > M is S / M > 1/2).
 # The ballots are synthetic (set.seed below) and are written to the JSON with the results; values
 # are ballot codes (satisfied, basically_satisfied, dissatisfied, dont_know), NA = blank.
 library(jsonlite)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from toolkit._checks import check_option, check_range
-from toolkit.errors import DataError
+from toolkit._checks import check_option, check_range, deprecated
+from toolkit.errors import DataError, ParameterError
 
 __all__ = ["fleiss_kappa", "icc", "kendall_w", "krippendorff_alpha"]
 
@@ -326,11 +326,12 @@ def _bootstrap(
 def krippendorff_alpha(
     data: pd.DataFrame,
     *,
-    level: str = "nominal",
+    metric: str = "nominal",
     levels: Sequence[Any] | None = None,
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int | None = 0,
+    level: str | None = None,
 ) -> pd.DataFrame:
     r"""Krippendorff's alpha for any number of raters, missing ratings and four levels of measurement.
 
@@ -339,8 +340,9 @@ def krippendorff_alpha(
     data : DataFrame
         Units x raters: one row per rated unit, one column per rater, missing where a rater did not
         rate the unit. Units rated by fewer than two raters are not pairable and left out.
-    level : {"nominal", "ordinal", "interval", "ratio"}
-        The metric of disagreement. Interval and ratio need numeric ratings.
+    metric : {"nominal", "ordinal", "interval", "ratio"}
+        The metric of disagreement (the level of measurement). Interval and ratio need numeric
+        ratings.
     levels : sequence, optional
         All possible ratings, lowest first (for ordinal data stored as strings). A level never used
         does not change alpha.
@@ -350,11 +352,13 @@ def krippendorff_alpha(
         Confidence level of the interval.
     seed : int or None
         Seed of the bootstrap (the default 0 makes the interval reproducible).
+    level : str, optional
+        Deprecated name of ``metric`` (``level`` means a response level elsewhere).
 
     Returns
     -------
     DataFrame
-        One row: ``measure`` ("krippendorff_alpha"), ``method`` (the level), ``estimate``,
+        One row: ``measure`` ("krippendorff_alpha"), ``method`` (the metric), ``estimate``,
         ``ci_low``, ``ci_high``, ``confidence``, ``n`` (pairable values), ``n_units`` (pairable
         units), ``n_raters``, ``note``. Alpha is NaN, and ``note`` says why, when the pairable
         ratings do not vary (expected disagreement 0).
@@ -399,12 +403,19 @@ def krippendorff_alpha(
     0.743
     """
     fn = "krippendorff_alpha"
-    check_option("level", level, _LEVELS)
+    if level is not None:
+        deprecated("krippendorff_alpha(level=)", "krippendorff_alpha(metric=)")
+        if metric != "nominal" and metric != level:
+            raise ParameterError(
+                f"{fn}: `level` is the old name of `metric`; pass only metric={metric!r}."
+            )
+        metric = level
+    check_option("metric", metric, _LEVELS)
     check_range("confidence", confidence, low=0, high=1, low_inclusive=False, high_inclusive=False)
     check_range("n_boot", n_boot, low=0)
     data = _check_frame(data, fn)
-    codes, values, _ = _codes(data, levels, numeric=level in ("interval", "ratio"), function=fn)
-    core = _Alpha(codes, values, level)
+    codes, values, _ = _codes(data, levels, numeric=metric in ("interval", "ratio"), function=fn)
+    core = _Alpha(codes, values, metric)
     if core.n_units == 0:
         raise DataError(
             f"{fn}: no unit has ratings from two raters, so nothing is pairable; each unit (row) "
@@ -421,7 +432,7 @@ def krippendorff_alpha(
             low, high = core.bootstrap(n_boot, confidence, seed)
     row: dict[str, Any] = {
         "measure": "krippendorff_alpha",
-        "method": level,
+        "method": metric,
         "estimate": estimate,
     }
     if n_boot > 0:
@@ -706,8 +717,8 @@ def icc(data: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Six rows, ``measure`` ICC(1,1), ICC(2,1), ICC(3,1), ICC(1,k), ICC(2,k), ICC(3,k) and
-        ``type`` as psych names them (ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k); ``estimate``,
+        Six rows, ``measure`` ICC(1,1), ICC(2,1), ICC(3,1), ICC(1,k), ICC(2,k), ICC(3,k) (psych's
+        ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k, in that order); ``estimate``,
         ``statistic`` (F), ``df1``, ``df2``, ``p_value``, ``ci_low``, ``ci_high``,
         ``confidence``, ``n`` (units), ``n_raters``.
 
@@ -819,7 +830,6 @@ def icc(data: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "measure": ["ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"],
-            "type": ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"],
             "estimate": [icc1, icc2, icc3, icc1k, icc2k, icc3k],
             "statistic": [f1, f3, f3, f1, f3, f3],
             "df1": [float(df1n), float(df3n), float(df3n), float(df1n), float(df3n), float(df3n)],

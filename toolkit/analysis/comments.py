@@ -286,7 +286,7 @@ def coding_agreement(
             row: dict[str, Any] = {"code": code, "measure": measure}
             try:
                 if measure == "krippendorff_alpha":
-                    result = krippendorff_alpha(binary, level="nominal", n_boot=n_boot, seed=seed)
+                    result = krippendorff_alpha(binary, metric="nominal", n_boot=n_boot, seed=seed)
                 else:
                     result = fleiss_kappa(binary, n_boot=n_boot, seed=seed)
                 first = result.iloc[0]

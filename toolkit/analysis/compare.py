@@ -243,7 +243,7 @@ def compare_groups(
     Returns
     -------
     DataFrame
-        One row per test, columns: ``item`` (the name of ``y``), ``test`` (``"mann_whitney"``,
+        One row per test, columns: ``item`` (the name of ``y``), ``measure`` (the test: ``"mann_whitney"``,
         ``"kruskal_wallis"``, ``"dunn"``, ``"chi_square"``, ``"fisher_exact"``), ``group1``,
         ``group2`` (empty for omnibus tests), ``n``, ``n1``, ``n2``, ``statistic``, ``df``,
         ``z``, ``p_value``, ``p_adjusted`` and ``method`` (Dunn rows), ``effect_size``,
@@ -315,8 +315,8 @@ def compare_groups(
     ...     "role": ["党员", "党员", "党员", "党员", "群众", "群众", "群众", "群众"],
     ... })
     >>> result = compare_groups(ballots, y="overall", by="role")
-    >>> result[["test", "group1", "group2", "statistic", "effect_size"]].round(4)
-               test group1 group2  statistic  effect_size
+    >>> result[["measure", "group1", "group2", "statistic", "effect_size"]].round(4)
+            measure group1 group2  statistic  effect_size
     0  mann_whitney     党员     群众       15.0       0.875
     """
     check_option("kind", kind, _KINDS)
@@ -459,7 +459,7 @@ def _mann_whitney(
         p = float(stats.norm.cdf(z))
     return pd.DataFrame(
         {
-            "test": ["mann_whitney"],
+            "measure": ["mann_whitney"],
             "group1": [labels[0]],
             "group2": [labels[1]],
             "n": [int(n)],
@@ -519,7 +519,7 @@ def _kruskal(ranks: _Ranks, labels: list[Any], adjust: str, pairwise: bool) -> p
     p = float(stats.chi2.sf(h, k - 1)) if np.isfinite(h) else np.nan
     omnibus = pd.DataFrame(
         {
-            "test": ["kruskal_wallis"],
+            "measure": ["kruskal_wallis"],
             "group1": [None],
             "group2": [None],
             "n": [int(n)],
@@ -540,7 +540,7 @@ def _kruskal(ranks: _Ranks, labels: list[Any], adjust: str, pairwise: bool) -> p
     u = ranks.u_matrix(rows, cols)
     pairs = pd.DataFrame(
         {
-            "test": "dunn",
+            "measure": "dunn",
             "group1": [labels[i] for i in rows],
             "group2": [labels[j] for j in cols],
             "n": (n_i[rows] + n_i[cols]).astype(np.int64),
@@ -625,7 +625,7 @@ def _categorical(
     v = np.sqrt(chi2_plain / (n * (min(r, c) - 1))) if c >= 2 else np.nan
     rows: list[dict[str, Any]] = [
         {
-            "test": "chi_square",
+            "measure": "chi_square",
             "group1": None,
             "group2": None,
             "n": int(n),
@@ -644,7 +644,7 @@ def _categorical(
         ci = res.confidence_interval(confidence_level=confidence, alternative=ci_alt)
         rows.append(
             {
-                "test": "fisher_exact",
+                "measure": "fisher_exact",
                 "group1": g_used[0],
                 "group2": g_used[1],
                 "n": int(n),
@@ -663,7 +663,7 @@ def _categorical(
 
 _ORDER = [
     "item",
-    "test",
+    "measure",
     "group1",
     "group2",
     "n",

@@ -472,7 +472,7 @@ def consent_check(
     References
     ----------
     中华人民共和国民法典 (Civil Code of the PRC, 2020, in force 2021-01-01), Art. 278.
-    Shanghai rule versions as summarised in the project's domain notes (docs: shared/domain.md).
+    Shanghai rule versions as summarised in ``docs/domain.md`` (Owners' consent).
 
     Examples
     --------

@@ -56,14 +56,14 @@ import pandas as pd
 from scipy import stats
 
 from toolkit._checks import check_columns, check_option, check_range
-from toolkit.analysis.weighting import (
-    _as_columns,
-    _codes_for,
-    _population_map,
-    _poststratify_step,
-    _PostStratum,
-    _rake_arrays,
-    _Raking,
+from toolkit.analysis.calibration import (
+    PostStratum,
+    Raking,
+    as_columns,
+    codes_for,
+    population_map,
+    poststratify_step,
+    rake_arrays,
 )
 from toolkit.errors import DataError, ParameterError
 
@@ -321,7 +321,7 @@ class SurveyDesign:
         self._data = data
         self._w: FloatArray = w
         self._rows: BoolArray = np.ones(n, dtype=bool)
-        self._cal: tuple[_PostStratum | _Raking, ...] = ()
+        self._cal: tuple[PostStratum | Raking, ...] = ()
         self.lonely_psu = lonely_psu
         self._spec = {
             "weights": weights,
@@ -469,10 +469,10 @@ class SurveyDesign:
          estimate     se
               2.9 0.3109
         """
-        cols = _as_columns(strata)
-        codes, labels = _codes_for(self._data, cols, self._rows, "poststratify")
-        pop = _population_map(population, cols, "poststratify")
-        new, rec = _poststratify_step(self._w, codes, labels, pop, "poststratify", partial=partial)
+        cols = as_columns(strata)
+        codes, labels = codes_for(self._data, cols, self._rows, "poststratify")
+        pop = population_map(population, cols, "poststratify")
+        new, rec = poststratify_step(self._w, codes, labels, pop, "poststratify", partial=partial)
         return self._copy(_w=new, _cal=(*self._cal, rec))
 
     def rake(
@@ -505,7 +505,7 @@ class SurveyDesign:
         >>> d.weights.round(1).tolist()
         [30.0, 30.0, 20.0, 20.0]
         """
-        new, rec, _ = _rake_arrays(self._data, self._w, margins, self._rows, max_iter, tol)
+        new, rec, _ = rake_arrays(self._data, self._w, margins, self._rows, max_iter, tol)
         return self._copy(_w=new, _cal=(*self._cal, rec))
 
     # --------------------------------------------------------------------------------------------
@@ -518,7 +518,7 @@ class SurveyDesign:
             return z
         z = np.array(z, dtype=float, copy=True)
         for rec in self._cal:
-            if isinstance(rec, _Raking):
+            if isinstance(rec, Raking):
                 margins = []
                 for m in rec.margins:
                     # R divides by the weights (0/0 for zero weights, which makes its variance NaN);

@@ -262,7 +262,7 @@ def driver_analysis(
             confidence=confidence,
             weights=None if weights is None else "w",
         )
-        coef = fit[fit["kind"] == "coefficient"].drop(columns="kind")
+        coef = fit[fit["measure"] == "coefficient"].drop(columns="measure")
         coef = coef.assign(item=item_list, method="ordinal", measure="coefficient").drop(
             columns="term"
         )

@@ -287,7 +287,7 @@ def multilevel_model(
     Returns
     -------
     DataFrame
-        Rows with ``kind`` ``"fixed"`` (``term`` as R names them: ``(Intercept)``, ``age``,
+        Rows with ``measure`` ``"fixed"`` (``term`` as R names them: ``(Intercept)``, ``age``,
         ``role党员``; ``estimate``, ``se``, ``statistic`` (lmer's t value), ``p_value``,
         ``ci_low``, ``ci_high``), ``"variance"`` (``term`` ``"<group> (Intercept)"`` and
         ``"Residual"``; ``estimate`` is the variance, as ``VarCorr``), and ``"icc"`` (``term``
@@ -333,8 +333,8 @@ def multilevel_model(
     >>> score = 7 + rng.normal(0, 0.8, 12)[community] + rng.normal(0, 1.5, community.size)
     >>> data = pd.DataFrame({"score": score, "community": community})
     >>> table = multilevel_model(data, formula="score ~ 1", group="community")
-    >>> table[["kind", "term"]]
-           kind                     term
+    >>> table[["measure", "term"]]
+        measure                     term
     0     fixed              (Intercept)
     1  variance  community (Intercept)
     2  variance                 Residual
@@ -352,7 +352,7 @@ def multilevel_model(
     crit = stats.norm.ppf(0.5 + confidence / 2)
     fixed = pd.DataFrame(
         {
-            "kind": "fixed",
+            "measure": "fixed",
             "term": names,
             "estimate": fit.beta,
             "se": se,
@@ -366,13 +366,13 @@ def multilevel_model(
     var_b = fit.theta**2 * fit.sigma2
     variance = pd.DataFrame(
         {
-            "kind": "variance",
+            "measure": "variance",
             "term": [f"{group} (Intercept)", "Residual"],
             "estimate": [var_b, fit.sigma2],
         }
     )
     rho = var_b / (var_b + fit.sigma2)
-    icc_row: dict[str, Any] = {"kind": "icc", "term": f"ICC({group})", "estimate": rho}
+    icc_row: dict[str, Any] = {"measure": "icc", "term": f"ICC({group})", "estimate": rho}
     if interval != "none":
         if interval == "profile":
             t_low, t_high = _profile_interval(s, fit, reml, confidence)
@@ -382,7 +382,7 @@ def multilevel_model(
             low, high = _bootstrap_interval(s, x, g, fit, reml, confidence, n_boot, seed)
         icc_row |= {"ci_low": low, "ci_high": high, "confidence": confidence, "method": interval}
     out = pd.concat([fixed, variance, pd.DataFrame([icc_row])], ignore_index=True)
-    order = ["kind", "term", "estimate", "se", "statistic", "p_value", "ci_low", "ci_high"]
+    order = ["measure", "term", "estimate", "se", "statistic", "p_value", "ci_low", "ci_high"]
     order += ["confidence", "method"]
     return out[[c for c in order if c in out.columns]]
 

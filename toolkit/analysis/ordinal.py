@@ -432,7 +432,7 @@ def ordinal_regression(
     -------
     DataFrame
         Thresholds first, then coefficients. Columns: ``term`` (R's names: ``不满意|基本满意``,
-        ``age``, ``role群众``), ``kind`` (``"threshold"`` or ``"coefficient"``), ``estimate``,
+        ``age``, ``role群众``), ``measure`` (``"threshold"`` or ``"coefficient"``), ``estimate``,
         ``se``, ``statistic`` (z = estimate / se), ``p_value`` (two-sided), ``ci_low``,
         ``ci_high`` (Wald: estimate +- z se), ``confidence``, and for the logit link
         ``odds_ratio`` = exp(estimate) (coefficients only). Model-level figures (n, log
@@ -464,8 +464,8 @@ def ordinal_regression(
     ...                 "基本满意", "满意", "满意", "不满意", "基本满意"],
     ...     "age": [72, 45, 66, 30, 51, 70, 38, 35, 58, 41, 62, 69]})
     >>> table = ordinal_regression(ballots, formula="overall ~ age", levels=levels)
-    >>> for term, kind, estimate in table[["term", "kind", "estimate"]].to_numpy():
-    ...     print(term, kind, round(float(estimate), 3))
+    >>> for term, measure, estimate in table[["term", "measure", "estimate"]].to_numpy():
+    ...     print(term, measure, round(float(estimate), 3))
     不满意|基本满意 threshold 2.764
     基本满意|满意 threshold 4.606
     age coefficient 0.079
@@ -489,7 +489,7 @@ def ordinal_regression(
     out = pd.DataFrame(
         {
             "term": thresholds + model.names,
-            "kind": ["threshold"] * k + ["coefficient"] * len(model.names),
+            "measure": ["threshold"] * k + ["coefficient"] * len(model.names),
             "estimate": est,
             "se": se,
             "statistic": z,
@@ -500,7 +500,7 @@ def ordinal_regression(
         }
     )
     if link == "logit":
-        out["odds_ratio"] = np.where(out["kind"] == "coefficient", np.exp(est), np.nan)
+        out["odds_ratio"] = np.where(out["measure"] == "coefficient", np.exp(est), np.nan)
     return out
 
 

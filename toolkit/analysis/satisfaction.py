@@ -366,7 +366,7 @@ def satisfaction_rates(
     References
     ----------
     Counting rules: the evaluation results sheets of the three-meeting system (see
-    ``shared/domain.md``). Intervals: Brown, Cai & DasGupta (2001), R ``prop.test``,
+    ``docs/domain.md``). Intervals: Brown, Cai & DasGupta (2001), R ``prop.test``,
     ``binom.test``.
 
     Examples
@@ -724,7 +724,7 @@ def evaluation_verdict(
 
     References
     ----------
-    The decision rules of the evaluation meetings, ``shared/domain.md``; 过半数 (more than
+    The decision rules of the evaluation meetings, ``docs/domain.md``; 过半数 (more than
     half, exclusive) as in 民法典 Art. 278.
 
     Examples

@@ -56,8 +56,13 @@ column                  meaning
 
 Counts are integers; rates and shares are proportions in [0, 1], never percentages.
 
->>> sorted(COLUMNS)[:3]
-['censored', 'ci_high', 'ci_low']
+``measure`` is the one name for what a row holds (a rate, a test, a model term's kind); no result
+uses ``test``, ``type`` or ``kind`` for it. :data:`COLUMNS` lists the shared terms (also counts such
+as ``n_items`` and fit statistics such as ``aic``); :data:`SPECIFIC` the few columns of one function
+only. ``tests/test_vocabulary.py`` checks every public result against both.
+
+>>> sorted(COLUMNS)[-3:]
+['top', 'verdict', 'year']
 """
 
 from __future__ import annotations
@@ -114,9 +119,132 @@ COLUMNS: dict[str, str] = {
     "mean_seconds": "mean speaking time per turn",
     "share_turns": "share of all turns",
     "share_time": "share of all speaking time",
-    "population_share": "cumulative share of people (Lorenz curve)",
+    "population_share": "a share of the population: a group's (representativeness) or the "
+    "cumulative share of people (Lorenz curve)",
     "cumulative_share": "cumulative share of the total (Lorenz curve)",
     "top": "fraction of people at the top",
-    "code": "a code of a codebook",
+    "code": "a code: the stored code of a response level, or a code of a codebook",
     "docs": "number of documents containing a term",
+    # counts of what a result was computed from
+    "n_items": "number of items in the scale",
+    "n_raters": "number of raters",
+    "n_units": "number of rated units",
+    "n_levels": "number of response levels",
+    "n_groups": "number of groups (clusters) in a multilevel model",
+    "n_dropped": "cases left out for missing values",
+    "n_params": "number of estimated parameters",
+    # descriptive statistics
+    "mean": "the mean",
+    "sd": "the standard deviation",
+    "median": "the median",
+    # model fit
+    "log_likelihood": "log-likelihood of a fitted model",
+    "aic": "Akaike information criterion",
+    "bic": "Bayesian information criterion",
+    "deviance": "deviance of a fitted model",
+    "df1": "numerator degrees of freedom of an F statistic",
+    "df2": "denominator degrees of freedom of an F statistic",
+    # decisions
+    "threshold": "the cut-off a value is compared with",
+    "members": "members of the body, the denominator of a majority-of-members rule",
+    "note": "warnings about the row (left-out cases, undefined values); empty when none",
+    # owners' consent (consent_check, consent_gap)
+    "owners": "owners in the building or estate",
+    "agreeing_owners": "owners who agreed",
+}
+
+#: Columns that belong to one function only, with their meaning (documented in its docstring too).
+#: A column used by two or more functions belongs in :data:`COLUMNS`.
+SPECIFIC: dict[str, dict[str, str]] = {
+    "agreement_times": {
+        "days": "days from a case's hearing to its agreement (or to as_of)",
+        "event": "1 when the case reached agreement, 0 when it is censored",
+    },
+    "consent_gap": {"needed_owners": "how many more owners must agree"},
+    "position_association": {"by": "the grouping column the positions are compared across"},
+    "time_to_agreement": {"time": "days since the hearing (a survival time)"},
+    "compare_groups": {
+        "group1": "first group of a pairwise comparison",
+        "group2": "second group of a pairwise comparison",
+        "n1": "cases in group1",
+        "n2": "cases in group2",
+        "z": "Dunn's z of a pairwise comparison",
+    },
+    "consent_check": {
+        "rule_description": "the consent rule in words",
+        "condition": "which condition of the rule the row checks",
+        "description": "the condition in words",
+        "unit": "what the condition counts (owners or area)",
+        "value": "the agreeing share or count",
+        "base": "what the share is of",
+        "share": "value divided by its base",
+        "comparison": "how value is compared with the threshold",
+        "passed": "whether the condition holds",
+        "needed": "how much more agreement the condition needs",
+        "needed_rule": "how needed is computed",
+        "participating_owners": "owners who took part in the vote",
+        "against_owners": "owners who were against",
+        "area": "total floor area",
+        "participating_area": "floor area of owners who took part",
+        "agreeing_area": "floor area of owners who agreed",
+        "against_area": "floor area of owners who were against",
+    },
+    "evaluation_verdict": {
+        "ballots": "ballots returned",
+        "valid": "valid answers to the item",
+        "count_satisfied": "answers 满意",
+        "count_basically_satisfied": "answers 基本满意",
+        "count_dissatisfied": "answers 不满意",
+        "count_dont_know": "answers 不了解",
+        "count_blank": "ballots that left the item blank",
+        "strict_share": "满意 over the rule's denominator",
+        "broad_share": "满意 or 基本满意 over the rule's denominator",
+    },
+    "item_analysis": {
+        "reversed": "whether the item was reverse-scored",
+        "r_drop": "item-rest correlation",
+        "alpha_if_deleted": "Cronbach's alpha without the item",
+        "std_alpha_if_deleted": "standardised alpha without the item",
+    },
+    "likert_summary": {
+        "top_box": "share of the most favourable level",
+        "top2_box": "share of the two most favourable levels",
+        "bottom2_box": "share of the two least favourable levels",
+    },
+    "multilevel_model_fit": {
+        "reml": "whether the fit is REML",
+        "theta": "relative standard deviation of the random intercept (lme4's theta)",
+        "sigma": "residual standard deviation",
+    },
+    "omega": {
+        "sum_loadings": "sum of the one-factor loadings",
+        "sum_uniquenesses": "sum of the uniquenesses",
+        "heywood": "whether a loading hit the Heywood bound",
+    },
+    "ordinal_model_fit": {
+        "link": "the link function",
+        "iterations": "Newton iterations of the fit",
+        "max_gradient": "largest absolute gradient at the solution",
+        "levels": "the response levels in order",
+    },
+    "repeat_participation": {
+        "position": "the meeting's place in the order",
+        "attendees": "people at the meeting",
+        "first_timers": "attendees at none of the earlier meetings",
+        "returners": "attendees at an earlier meeting",
+        "returner_share": "returners over attendees",
+        "previous_attendees": "people at the previous meeting",
+        "retained": "people at both this and the previous meeting",
+        "retention": "retained over previous attendees",
+    },
+    "representativeness": {
+        "sample_share": "the group's share of the sample",
+        "ratio": "sample share over population share",
+        "expected": "count expected from the population share",
+        "dissimilarity": "Duncan's index of dissimilarity",
+    },
+    "response_rates": {
+        "e": "estimated share of eligible cases among those of unknown eligibility (AAPOR e)",
+        "formula": "the AAPOR formula of the rate",
+    },
 }

@@ -11,6 +11,7 @@ Solara page runs no code it is sent, only widget messages.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import secrets
@@ -177,7 +178,7 @@ def build_app(plan: ServePlan) -> Guard | ProxyGate:
 
 
 def terminal_qr(text: str) -> str:
-    """A QR code of ``text`` drawn with block characters, for phones and tablets to scan."""
+    """A QR code of ``text`` drawn with block characters (qrcode's ``print_ascii``), to scan."""
     try:
         import qrcode
     except ImportError:  # pragma: no cover - qrcode is a dependency
@@ -185,14 +186,9 @@ def terminal_qr(text: str) -> str:
     qr = qrcode.QRCode(border=1)
     qr.add_data(text)
     qr.make(fit=True)
-    rows = qr.get_matrix()
-    lines = []
-    for top, bottom in zip(rows[0::2], [*rows[1::2], [False] * len(rows[0])], strict=False):
-        line = ""
-        for a, b in zip(top, bottom, strict=False):
-            line += "█" if a and b else "▀" if a else "▄" if b else " "
-        lines.append(line)
-    return "\n".join(lines)
+    drawn = io.StringIO()
+    qr.print_ascii(out=drawn)  # qrcode's own half-block drawing, two rows of modules per line
+    return drawn.getvalue().rstrip("\n")
 
 
 class _QuietTraceback:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from toolkit._checks import check_option
 from toolkit.errors import ParameterError
+from toolkit.exports.formats import write_xlsx
 from toolkit.exports.safe import neutralize_frame
 from toolkit.exports.tables import DONT_KNOW_NUMBER, Column, describe_columns, safe_names
 from toolkit.instrument.model import DONT_KNOW, Survey, Text
@@ -229,21 +230,8 @@ def _markdown(survey: Survey, book: pd.DataFrame, values: pd.DataFrame) -> str:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = "".join(
-            "<td>"
-            + html.escape("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
-            + "</td>"
-            for v in row
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return (
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(body)
-        + "\n</tbody></table>"
-    )
+    """The table as HTML, every cell escaped (pandas' ``to_html``), blanks left empty."""
+    return frame.to_html(index=False, na_rep="", border=0, escape=True)
 
 
 def _html(survey: Survey, book: pd.DataFrame, values: pd.DataFrame) -> str:
@@ -319,8 +307,6 @@ def write_codebook(
     if suffix == ".csv":
         neutralize_frame(book).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
     elif suffix == ".xlsx":
-        from toolkit.exports.writers import write_xlsx
-
         write_xlsx({"codebook": book, "values": values}, path)
     elif suffix == ".md":
         path.write_text(_markdown(survey, book, values), encoding="utf-8")

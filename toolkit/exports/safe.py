@@ -12,7 +12,7 @@ numbers (``-3`` in a numeric column is not text), so analysis is unaffected.
 Small cells
 -----------
 Meetings are small, and a published table cell describing fewer than 5 raters can identify people
-(the domain notes: "suppress published cells with fewer than 5 raters"). :func:`suppress_small`
+(docs/domain.md, Evaluation ballots: published cells with fewer than 5 raters are suppressed). :func:`suppress_small`
 blanks such cells and flags them.
 
 References
@@ -140,8 +140,11 @@ def suppress_small(
     n: str = "n",
     columns: Sequence[str] | None = None,
     below: int = 5,
+    keep_empty: bool = False,
 ) -> pd.DataFrame:
     """Blank the cells of an aggregate table that describe fewer than ``below`` raters.
+
+    The one small-cell rule of the package: exports, the meeting report and the live board use it.
 
     Parameters
     ----------
@@ -153,6 +156,9 @@ def suppress_small(
         The columns to blank in suppressed rows; default every numeric column (``n`` included).
     below : int
         Rows with ``n < below`` are suppressed (default 5).
+    keep_empty : bool
+        Publish rows with ``n == 0`` (a group nobody is in has nothing to hide); by default they
+        are suppressed like any row under ``below``.
 
     Returns
     -------
@@ -179,6 +185,9 @@ def suppress_small(
       group  count     n  suppressed
     0     a   <NA>  <NA>        True
     1     b     20    40       False
+    >>> empty = pd.DataFrame({"count": [0], "n": [0]})
+    >>> suppress_small(empty, keep_empty=True)["suppressed"].tolist()
+    [False]
     """
     check_columns(table, [n], argument="table")
     check_range("below", below, low=1)
@@ -193,10 +202,12 @@ def suppress_small(
     if "suppressed" in table.columns:
         raise ParameterError("`table` already has a `suppressed` column; drop or rename it first.")
     out = table.copy()
-    small = (pd.to_numeric(out[n], errors="coerce") < below).fillna(False).to_numpy(dtype=bool)
+    sizes = pd.to_numeric(out[n], errors="coerce").astype("Float64")
+    flags = ((sizes < below) & ((sizes > 0) if keep_empty else True)).fillna(False)
+    small = flags.to_numpy(dtype=bool)
     for column in columns:
         values = out[column]
-        if pd.api.types.is_integer_dtype(values):
+        if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
             values = values.astype("Int64")
         elif pd.api.types.is_float_dtype(values):
             values = values.astype("Float64")

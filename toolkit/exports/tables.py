@@ -33,6 +33,7 @@ import pandas as pd
 from toolkit._checks import check_option
 from toolkit.errors import DataError, ParameterError
 from toolkit.instrument.model import DONT_KNOW, Survey, Text, Variable
+from toolkit.labels import INDICATOR, META_COLUMN_LABELS
 
 if TYPE_CHECKING:
     from toolkit.store.store import Store
@@ -76,16 +77,7 @@ PARADATA_COLUMNS: tuple[str, ...] = (
 DONT_KNOW_NUMBER = 98
 
 _META_LABELS: Mapping[str, Text] = {
-    "submission_id": Text("选票编号（UUID）", "Ballot id (UUID)"),
-    "meeting_id": Text("会议编号", "Meeting id"),
-    "community": Text("居民区", "Community"),
-    "street": Text("街道", "Street"),
-    "kind": Text("会议类型", "Meeting kind"),
-    "device": Text("平板编号", "Tablet id"),
-    "started_at": Text("开始填写时间（UTC）", "Started at (UTC)"),
-    "submitted_at": Text("提交时间（UTC）", "Submitted at (UTC)"),
-    "status": Text("选票状态（有效/作废）", "Ballot status (valid/void)"),
-    "duration_seconds": Text("填写用时（秒）", "Time to complete (seconds)"),
+    k: Text(v["zh"], v["en"]) for k, v in META_COLUMN_LABELS.items()
 }
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_NAME = 32
@@ -232,7 +224,7 @@ def describe_columns(
                     _join(q.label, choice.label),
                     choice=choice.value,
                     codes=("0", "1"),
-                    labels=(Text("未选", "Not selected"), Text("选中", "Selected")),
+                    labels=tuple(Text(INDICATOR[c]["zh"], INDICATOR[c]["en"]) for c in ("0", "1")),
                     **base,  # type: ignore[arg-type]
                 )
         else:

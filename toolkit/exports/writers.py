@@ -4,9 +4,9 @@
 wide response table and its instrument, and writes one file per table (for XLSX: one sheet per
 table plus a ``codebook`` sheet):
 
-- ``values="codes"`` (stored codes, ``satisfied``) or ``"labels"`` (满意 / Satisfied, in
-  ``language``) in CSV, XLSX and Parquet; SPSS and Stata files always hold numbers 1, 2, ... in
-  scale order (98 = 不了解) with variable labels and value labels in ``language``, and the
+- ``labels="codes"`` (stored codes, ``satisfied``) or ``"zh"``/``"en"`` (满意 / Satisfied), as
+  in ``Store.responses``, in CSV, XLSX and Parquet; SPSS and Stata files always hold numbers 1, 2,
+  ... in scale order (98 = 不了解) with variable labels and value labels in ``language``, and the
   don't-know code declared missing in SPSS;
 - ``layout="wide"`` (one row per ballot, the layout of ``Store.responses``) or ``"long"`` (one row
   per answer, :func:`~toolkit.exports.tables.long_table`);
@@ -39,7 +39,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,17 +46,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit._checks import check_columns, check_option, check_range
+from toolkit._checks import check_columns, check_option, check_range, deprecated
 from toolkit.errors import DataError, ParameterError
 from toolkit.exports.codebook import codebook, value_labels
+from toolkit.exports.formats import (
+    write_csv,
+    write_dta,
+    write_parquet,
+    write_sav,
+    write_xlsx,
+)
 from toolkit.exports.safe import (
-    neutralize_frame,
     suppress_small,
     suppressed_marker,
 )
 from toolkit.exports.tables import (
-    DONT_KNOW_NUMBER,
-    Column,
     describe_columns,
     load_responses,
     long_table,
@@ -67,6 +70,7 @@ from toolkit.exports.tables import (
     with_labels,
 )
 from toolkit.instrument.model import Survey, Text
+from toolkit.labels import Labels, check_labels, label_language
 
 if TYPE_CHECKING:
     from toolkit.store.store import Store
@@ -91,282 +95,6 @@ EXPORT_FORMATS: Mapping[str, str] = {
     ".sav": "sav",
     ".dta": "dta",
 }
-_STATA_LABEL = 80  # characters in a Stata variable label
-_STATA_STR = 2045  # bytes in a Stata str# column; longer text goes to strL
-
-
-# ------------------------------------------------------------------------------------------------
-# Cell conversions
-# ------------------------------------------------------------------------------------------------
-
-
-def _naive_utc(series: pd.Series) -> pd.Series:
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert("UTC").dt.tz_localize(None)
-    return series
-
-
-# ------------------------------------------------------------------------------------------------
-# Writers of one table
-# ------------------------------------------------------------------------------------------------
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path, *, bom: bool = False) -> Path:
-    """Write a table as CSV (UTF-8), with text cells protected from formula injection.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    path : str or Path
-    bom : bool
-        Start with a UTF-8 byte-order mark (``utf-8-sig``): Excel on Chinese Windows then reads
-        the Chinese text right instead of guessing GBK.
-
-    Returns
-    -------
-    Path
-
-    References
-    ----------
-    OWASP Foundation, *CSV Injection*.
-    """
-    path = Path(path)
-    neutralize_frame(frame).to_csv(
-        path,
-        index=False,
-        encoding="utf-8-sig" if bom else "utf-8",
-        na_rep="",
-        lineterminator="\r\n",
-    )
-    return path
-
-
-def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write tables as the sheets of one XLSX workbook (streamed, built column by column).
-
-    Text cells are protected from formula injection and stored as text (inline strings, never
-    formulas); numbers stay numbers; missing values are empty cells; times are written in UTC
-    without a time zone (Excel has none) as date serials with a ``yyyy-mm-dd h:mm:ss`` format.
-    Header rows are bold and frozen; sheet names are made valid (31 characters at most). See
-    :mod:`toolkit.exports.xlsx_fast` (100,000 ballots × 61 columns in a few seconds).
-
-    Parameters
-    ----------
-    tables : mapping of sheet name → DataFrame
-    path : str or Path
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    DataError
-        A table does not fit an Excel sheet (rows, columns or characters in a cell).
-
-    References
-    ----------
-    OWASP Foundation, *CSV Injection*; ECMA-376 *Office Open XML File Formats*, Part 1.
-    """
-    from toolkit.exports.xlsx_fast import write_workbook
-
-    return write_workbook(tables, path)
-
-
-def write_parquet(
-    frame: pd.DataFrame, path: str | Path, *, metadata: Mapping[str, Any] | None = None
-) -> Path:
-    """Write a table as Parquet (pyarrow); categoricals stay dictionary-encoded and ordered.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    path : str or Path
-    metadata : mapping, optional
-        Stored as JSON under the schema metadata key ``sanhui`` (the exports put the instrument id,
-        version and the codebook there).
-
-    Returns
-    -------
-    Path
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if metadata is not None:
-        existing = dict(table.schema.metadata or {})
-        existing[b"sanhui"] = json.dumps(metadata, ensure_ascii=False, default=str).encode()
-        table = table.replace_schema_metadata(existing)
-    pq.write_table(table, path)
-    return path
-
-
-def _numeric(
-    frame: pd.DataFrame,
-    columns: Sequence[Column],
-    *,
-    language: str,
-    max_length: int,
-    spss: bool,
-) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict[int, str]], dict[str, Column]]:
-    """Numbers for categorical columns, valid names, labels: what SPSS and Stata files need."""
-    names = safe_names([c.name for c in columns], max_length=max_length)
-    if spss:
-        names = {k: ("v" + v)[:max_length] if v.startswith("_") else v for k, v in names.items()}
-    out: dict[str, Any] = {}
-    labels: dict[str, str] = {}
-    values: dict[str, dict[int, str]] = {}
-    by_name: dict[str, Column] = {}
-    for column in columns:
-        name = names[column.name]
-        series = frame[column.name]
-        by_name[name] = column
-        labels[name] = column.label.get(language)
-        if column.kind in ("single", "grid") and isinstance(series.dtype, pd.CategoricalDtype):
-            numbers = column.numbers()
-            lookup = np.array(
-                [numbers.get(str(c), np.nan) for c in series.cat.categories] + [np.nan],
-                dtype=np.float64,
-            )
-            codes = series.cat.codes.to_numpy()
-            out[name] = lookup[np.where(codes >= 0, codes, len(lookup) - 1)]
-            text = dict(zip(column.codes, column.labels, strict=True))
-            values[name] = {n: text[c].get(language) for c, n in numbers.items()}
-        elif column.kind == "indicator":
-            out[name] = series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-            values[name] = {0: column.labels[0].get(language), 1: column.labels[1].get(language)}
-        elif pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(
-            series.dtype
-        ):
-            out[name] = series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-        elif pd.api.types.is_datetime64_any_dtype(series.dtype):
-            out[name] = _naive_utc(series).astype("datetime64[ns]").to_numpy()
-        else:
-            text_values = series.astype(object).to_numpy()
-            out[name] = np.array(
-                [
-                    "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
-                    for v in text_values
-                ],
-                dtype=object,
-            )
-    return pd.DataFrame(out), labels, values, by_name
-
-
-def write_sav(
-    frame: pd.DataFrame,
-    path: str | Path,
-    *,
-    survey: Survey,
-    language: str = "zh",
-    subject_labels: Mapping[str, Text] | None = None,
-) -> Path:
-    """Write a wide table as an SPSS ``.sav`` file with variable labels and value labels.
-
-    Single choices and grid items are numbered 1, 2, ... in scale order (98 = 不了解, declared as
-    a user-missing value); multiple-choice indicators are 0/1; times are UTC.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        A wide response table of codes (or a table of meta columns, e.g. paradata).
-    path : str or Path
-    survey : Survey
-        Its instrument (labels and value labels).
-    language : {"zh", "en"}
-        Language of the labels.
-    subject_labels : mapping, optional
-        Subject id → label, for the labels of per-subject variables.
-
-    Returns
-    -------
-    Path
-
-    References
-    ----------
-    pyreadstat (ReadStat), ``write_sav``: https://ofajardo.github.io/pyreadstat_documentation/
-    """
-    import pyreadstat
-
-    check_option("language", language, ("zh", "en"))
-    columns = describe_columns(survey, frame.columns, subject_labels=subject_labels)
-    data, labels, values, by_name = _numeric(
-        frame, columns, language=language, max_length=64, spss=True
-    )
-    missing = {name: [DONT_KNOW_NUMBER] for name, c in by_name.items() if c.dont_know}
-    measure = {}
-    for name, c in by_name.items():
-        if c.kind in ("single", "grid"):
-            measure[name] = "ordinal" if c.ordered else "nominal"
-        elif c.kind == "indicator":
-            measure[name] = "nominal"
-        elif c.kind in ("integer", "decimal"):
-            measure[name] = "scale"
-    pyreadstat.write_sav(
-        data,
-        str(path),
-        column_labels=[labels[c] for c in data.columns],
-        variable_value_labels=values,  # type: ignore[arg-type]
-        missing_ranges=missing,  # type: ignore[arg-type]
-        variable_measure=measure,
-    )
-    return Path(path)
-
-
-def write_dta(
-    frame: pd.DataFrame,
-    path: str | Path,
-    *,
-    survey: Survey,
-    language: str = "zh",
-    subject_labels: Mapping[str, Text] | None = None,
-) -> Path:
-    """Write a wide table as a Stata ``.dta`` file (format 118, Unicode) with labels.
-
-    Single choices and grid items are numbered 1, 2, ... in scale order with value labels; 98 is
-    不了解 (recode it to an extended missing value with ``mvdecode _all, mv(98=.d)`` where a mean
-    is wanted); indicators are 0/1; variable labels are cut to Stata's 80 characters; long text
-    is stored as ``strL``; times are UTC (``%tc``), dates ``%td``.
-
-    Parameters
-    ----------
-    frame, path, survey, language, subject_labels
-        As in :func:`write_sav`.
-
-    Returns
-    -------
-    Path
-
-    References
-    ----------
-    pandas, ``DataFrame.to_stata`` (version 118); StataCorp, *Stata 18 dta file format*.
-    """
-    check_option("language", language, ("zh", "en"))
-    columns = describe_columns(survey, frame.columns, subject_labels=subject_labels)
-    data, labels, values, by_name = _numeric(
-        frame, columns, language=language, max_length=32, spss=False
-    )
-    dates = {}
-    strl = []
-    for name, c in by_name.items():
-        if pd.api.types.is_datetime64_any_dtype(data[name].dtype):
-            dates[name] = "td" if c.kind == "date" else "tc"
-        elif data[name].dtype == object:
-            longest = max((len(str(v).encode("utf-8")) for v in data[name]), default=0)
-            if longest > _STATA_STR:
-                strl.append(name)
-    data.to_stata(
-        Path(path),
-        write_index=False,
-        version=118,
-        variable_labels={k: v[:_STATA_LABEL] for k, v in labels.items()},
-        value_labels=values,  # type: ignore[arg-type]
-        convert_dates=dates,  # type: ignore[arg-type]
-        convert_strl=strl,
-    )
-    return Path(path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -403,13 +131,14 @@ def export_responses(
     meeting: str | Sequence[str] | None = None,
     instrument: str | tuple[str, str] | None = None,
     format: str | None = None,
-    values: str = "codes",
-    language: str = "zh",
+    labels: Labels | None = None,
+    language: str | None = None,
     layout: str = "wide",
     separate: Sequence[str] = (),
     include_void: bool = False,
     bom: bool = False,
     subject_labels: Mapping[str, Text] | None = None,
+    values: str | None = None,
 ) -> list[Path]:
     """Export ballots to CSV, XLSX, Parquet, SPSS or Stata (the body of ``sanhui export``).
 
@@ -427,10 +156,12 @@ def export_responses(
         The selection from a store (as in ``Store.responses``).
     format : {"csv", "xlsx", "parquet", "sav", "dta"}, optional
         Default from the extension.
-    values : {"codes", "labels"}
-        Codes (``satisfied``) or choice labels in ``language`` (CSV, XLSX, Parquet).
-    language : {"zh", "en"}
-        Language of labels, value labels and the codebook's first label column.
+    labels : {"codes", "zh", "en"}
+        Answers as stored codes (``satisfied``, the default) or as choice labels in Chinese or
+        English (CSV, XLSX, Parquet): the same choice as ``Store.responses(labels=)``.
+    language : {"zh", "en"}, optional
+        Language of the variable labels, value labels (SPSS, Stata) and the codebook's first label
+        column; default the language of ``labels``, Chinese for codes.
     layout : {"wide", "long"}
         One row per ballot, or one row per answer (CSV, XLSX, Parquet only).
     separate : sequence of {"profile", "paradata"}
@@ -439,6 +170,9 @@ def export_responses(
         CSV: write a UTF-8 byte-order mark (for Excel on Chinese Windows).
     subject_labels : mapping, optional
         Subject id → label; with a store, taken from its meetings.
+    values : {"codes", "labels"}, optional
+        Deprecated: ``values="labels"`` is ``labels=language``, ``values="codes"`` is
+        ``labels="codes"``.
 
     Returns
     -------
@@ -463,8 +197,14 @@ def export_responses(
     """
     path = Path(path)
     kind = _format_of(path, format)
-    check_option("values", values, ("codes", "labels"))
-    check_option("language", language, ("zh", "en"))
+    if values is not None:
+        deprecated("export_responses(values=)", "export_responses(labels='codes'|'zh'|'en')")
+        check_option("values", values, ("codes", "labels"))
+        if labels is not None:
+            raise ParameterError("pass `labels` only; `values` is its old name.")
+        labels = (language or "zh") if values == "labels" else "codes"  # type: ignore[assignment]
+    shown = check_labels("codes" if labels is None else labels)
+    language = check_option("language", language or label_language(shown), ("zh", "en"))
     check_option("layout", layout, ("wide", "long"))
     for part in separate:
         check_option("separate", part, ("profile", "paradata"))
@@ -480,11 +220,11 @@ def export_responses(
         frame = source
         check_columns(frame, ["submission_id"], argument="source")
     else:
-        frame, stored, labels = load_responses(
+        frame, stored, stored_labels = load_responses(
             source, meeting, instrument=instrument, include_void=include_void
         )
         survey = survey or stored
-        subject_labels = subject_labels or labels
+        subject_labels = subject_labels or stored_labels
         if "paradata" in separate:
             extra_paradata = store_paradata(source, frame["submission_id"].tolist())
             if len(extra_paradata.columns) == 1:
@@ -498,11 +238,11 @@ def export_responses(
         shaped: dict[str, pd.DataFrame] = {}
         for name, table in tables.items():
             if layout == "long" and name != "paradata":
-                table = long_table(table, survey, language=language if values == "labels" else None)
-                if values == "labels":
+                table = long_table(table, survey, language=None if shown == "codes" else shown)
+                if shown != "codes":
                     table = table.drop(columns="value").rename(columns={"label": "value"})
-            elif values == "labels":
-                table = with_labels(table, survey, language=language)
+            elif shown != "codes":
+                table = with_labels(table, survey, language=shown)
             if layout == "wide":
                 names = safe_names([str(c) for c in table.columns])
                 table = table.rename(columns=names)
@@ -564,7 +304,7 @@ def aggregate_table(
         Grouping columns (default one table per meeting); ``()`` for the whole table.
     suppress_below : int or None
         Cells (a group × variable) with fewer raters than this are suppressed (default 5, as the
-        domain notes ask for published tables); ``None`` to publish everything.
+        threshold of docs/domain.md, Evaluation ballots); ``None`` to publish everything.
     language : {"zh", "en"}, optional
         Add a ``label`` column with the choice label.
 

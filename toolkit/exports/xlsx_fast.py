@@ -51,6 +51,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from toolkit.errors import DataError
 from toolkit.exports.safe import FORMULA_PREFIXES, neutralize_formula
@@ -104,16 +105,6 @@ _STYLES = (
 # ------------------------------------------------------------------------------------------------
 # Cells
 # ------------------------------------------------------------------------------------------------
-
-
-def _column_letter(index: int) -> str:
-    """``0 → A``, ``25 → Z``, ``26 → AA``."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _escape(text: str) -> str:
@@ -342,7 +333,7 @@ def _sheet_chunks(frame: pd.DataFrame, *, selected: bool) -> Iterator[str]:
             f"write_xlsx: a table has {n_columns:,} columns; an Excel sheet holds {MAX_COLUMNS:,}."
             " Export it as CSV or Parquet, or use the long layout."
         )
-    letters = [_column_letter(j) for j in range(n_columns)]
+    letters = [get_column_letter(j + 1) for j in range(n_columns)]
     last = f"{letters[-1]}{n_rows + 1}" if n_columns else "A1"
     tab = ' tabSelected="1"' if selected else ""
     header = "".join(

@@ -12,50 +12,13 @@ from matplotlib.ticker import FuncFormatter
 
 from toolkit._checks import check_option
 from toolkit.errors import ParameterError
+from toolkit.labels import CHART_WORDS
 from toolkit.report.fonts import configure_matplotlib
 from toolkit.report.palette import LANGUAGES
 
-#: Words of the charts. ``words(key, language, **values)`` formats one.
-TEXT: dict[str, dict[str, str]] = {
-    "n": {"zh": "n={n}", "en": "n={n}"},
-    "no_answers": {"zh": "无有效回答", "en": "no valid answers"},
-    "likert_axis": {
-        "zh": "占有效回答的百分比（不满意在左，满意在右）",
-        "en": "Share of valid answers (unfavourable left, favourable right)",
-    },
-    "dont_know_axis": {"zh": "不了解（占全部回答）", "en": "Don't know (of all answers)"},
-    "dont_know_excluded": {
-        "zh": "{level}（{count} 人次）未计入百分比。",
-        "en": "{level} ({count} answers) left out of the percentages.",
-    },
-    "basic_note": {
-        "zh": "基本满意计入满意一侧：右侧总长即满意率（满意+基本满意），深色部分即严格满意率。",
-        "en": "Basically satisfied counts on the favourable side: the right-hand length is the "
-        "broad rate, the dark part the strict rate.",
-    },
-    "strict": {"zh": "严格满意率（满意）", "en": "Strict satisfaction rate (satisfied)"},
-    "broad": {
-        "zh": "满意率（满意+基本满意）",
-        "en": "Broad satisfaction rate (satisfied + basically satisfied)",
-    },
-    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfaction rate"},
-    "rate": {"zh": "比率", "en": "Rate"},
-    "with_ci": {
-        "zh": "{what}及 {level} 置信区间",
-        "en": "{what}, with {level} confidence interval",
-    },
-    "sort_note": {
-        "zh": "按点估计排序；区间重叠的条目不能据此排名。",
-        "en": "Sorted by point estimate; items whose intervals overlap are not ranked by it.",
-    },
-    "reference": {"zh": "参考线 {value}", "en": "reference {value}"},
-    "turnout": {"zh": "参会率（出席/邀请）", "en": "Turnout (attended / invited)"},
-    "overall": {"zh": "总体 {value}", "en": "overall {value}"},
-    "persons": {"zh": "人数", "en": "People"},
-    "invited": {"zh": "邀请", "en": "invited"},
-    "attended": {"zh": "出席", "en": "attended"},
-    "missing": {"zh": "（缺失）", "en": "(missing)"},
-}
+#: Words of the charts (:data:`toolkit.labels.CHART_WORDS`). ``words(key, language, **values)``
+#: formats one.
+TEXT = CHART_WORDS
 
 
 def words(key: str, language: str, **values: Any) -> str:

@@ -242,7 +242,7 @@ def _write(html: str, out: str | os.PathLike[str], pdf: bool, started: float) ->
     target.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
-        from toolkit.report.meeting import html_to_pdf
+        from toolkit.report.render import html_to_pdf
 
         pdf_path = html_to_pdf(target, target.with_suffix(".pdf"))
     return {"html": target, "pdf": pdf_path, "seconds": time.perf_counter() - started}
@@ -263,7 +263,7 @@ def render_case_report(
     dict
         ``html`` (path), ``pdf`` (path or None), ``seconds``.
     """
-    from toolkit.report.meeting import open_report_store
+    from toolkit.report.render import open_report_store
 
     started = time.perf_counter()
     check_option("language", language, ("zh", "en"))
@@ -285,7 +285,7 @@ def render_meeting_page(
     """Write the report of a hearing or a coordination meeting as one HTML page."""
     from toolkit.report.coordination import coordination_report_data, coordination_sections
     from toolkit.report.hearing import hearing_report_data, hearing_sections
-    from toolkit.report.meeting import open_report_store
+    from toolkit.report.render import open_report_store
 
     started = time.perf_counter()
     check_option("language", language, ("zh", "en"))

@@ -140,7 +140,7 @@ def rate_dotplot(
     References
     ----------
     Cleveland, W. S. & McGill, R. (1984). Graphical perception. *JASA* 79, 531-554 (dot plots);
-    the small-meeting caution follows ``shared/domain.md``.
+    the small-meeting caution follows ``docs/domain.md`` (Evaluation ballots).
 
     Examples
     --------
@@ -172,7 +172,8 @@ def rate_dotplot(
         if measure not in present:
             raise ParameterError(
                 f"`measure` must be one of {', '.join(repr(m) for m in present)}; got "
-                f"{measure!r}.{did_you_mean(str(measure), present)}"
+                f"{measure!r}.{did_you_mean(str(measure), present)}",
+                code="E_OPTION",
             )
         frame = rates[rates["measure"] == measure]
     elif "measure" in rates.columns and rates["measure"].nunique() > 1:

@@ -247,7 +247,8 @@ def _sides(levels: list[Any], neutral: Any) -> list[int]:
         if not matches:
             raise ParameterError(
                 f"`neutral` must be one of the levels {levels!r}; got {neutral!r}."
-                + did_you_mean(str(neutral), [str(v) for v in levels])
+                + did_you_mean(str(neutral), [str(v) for v in levels]),
+                code="E_OPTION",
             )
         middle = matches[0]
         if level_code(levels[middle]) == "basically_satisfied":

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import FontError
 
 __all__ = ["CJK_FAMILIES", "CJKFont", "FontError", "configure_matplotlib", "find_cjk_font"]
 
@@ -67,10 +67,6 @@ _INSTALL_HINT = (
     "with Chinese glyphs. If you installed the font after matplotlib first ran, it is still "
     "found: the font folders are scanned again."
 )
-
-
-class FontError(ToolkitError):
-    """No font with Chinese glyphs could be found for the charts."""
 
 
 @dataclass(frozen=True)

@@ -12,49 +12,20 @@ from matplotlib.figure import Figure
 from toolkit._checks import check_columns
 from toolkit.analysis.ipa import QUADRANTS
 from toolkit.errors import DataError
+from toolkit.labels import IPA_SOURCES, IPA_WORDS
+from toolkit.labels import QUADRANTS as QUADRANT_TEXTS
 from toolkit.report._common import group_text, new_figure, pct, percent_axis, require_frame, start
 from toolkit.report.palette import GROUP_COLORS
 
 __all__ = ["QUADRANT_LABELS", "ipa_chart"]
 
-#: Display labels of the quadrant codes of :mod:`toolkit.analysis.ipa`.
-QUADRANT_LABELS: dict[str, dict[str, str]] = {
-    "concentrate_here": {"zh": "重点改进", "en": "Concentrate here"},
-    "keep_up": {"zh": "继续保持", "en": "Keep up the good work"},
-    "low_priority": {"zh": "低优先级", "en": "Low priority"},
-    "possible_overkill": {"zh": "可能过度", "en": "Possible overkill"},
-}
+#: Display labels of the quadrant codes of :mod:`toolkit.analysis.ipa` (:mod:`toolkit.labels`).
+QUADRANT_LABELS = QUADRANT_TEXTS
 _QUADRANT_COLORS = {
     "concentrate_here": GROUP_COLORS[1],
     "keep_up": GROUP_COLORS[2],
     "low_priority": GROUP_COLORS[0],
     "possible_overkill": GROUP_COLORS[3],
-}
-_AXES = {
-    "zh": ("重要性", "满意率及 {level} 置信区间", "虚线：重要性与满意率的{where}"),
-    "en": (
-        "Importance",
-        "Satisfaction rate with {level} confidence interval",
-        "Dashed lines: {where}",
-    ),
-}
-_SOURCE = {
-    "zh": {
-        "relative_weights": "（对总体评价的解释份额）",
-        "dominance": "（对总体评价的解释份额）",
-        "correlation": "（与总体评价的相关）",
-        "stated": "（自述）",
-    },
-    "en": {
-        "relative_weights": " (share of the overall rating explained)",
-        "dominance": " (share of the overall rating explained)",
-        "correlation": " (correlation with the overall rating)",
-        "stated": " (stated)",
-    },
-}
-_WHERE = {
-    "zh": ("均值", "给定值"),
-    "en": ("the means of importance and rate", "the chosen importance and rate"),
 }
 
 
@@ -172,10 +143,13 @@ def ipa_chart(
         )
     percent_axis(ax.yaxis)
     level = pct(float(data["confidence"].iloc[0])) if "confidence" in data.columns else "95%"
-    x_title, y_title, note = _AXES[language]
-    ax.set_xlabel(x_title + _SOURCE[language].get(str(data.attrs.get("importance_source")), ""))
+    x_title, y_title, note = (
+        IPA_WORDS[key][language] for key in ("importance", "rate_axis", "lines_note")
+    )
+    source = IPA_SOURCES.get(str(data.attrs.get("importance_source")))
+    ax.set_xlabel(x_title + (source[language] if source else ""))
     ax.set_ylabel(y_title.format(level=level))
-    where = _WHERE[language][1 if chosen else 0]
+    where = IPA_WORDS["chosen_lines" if chosen else "mean_lines"][language]
     fig.text(
         0.01, 0.0, note.format(where=where), fontsize=8, color="#555555", ha="left", va="bottom"
     )

@@ -26,6 +26,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from toolkit.errors import ParameterError
+from toolkit.labels import GENDERS, ITEMS, LEVELS, MEASURES, SUBJECTS, VARIABLES
 
 __all__ = [
     "GROUP_COLORS",
@@ -76,21 +77,8 @@ GROUP_COLORS: tuple[str, ...] = (
 )
 GROUP_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
 
-#: Display labels of the level codes.
-LEVEL_LABELS: dict[str, dict[str, str]] = {
-    "very_satisfied": {"zh": "很满意", "en": "Very satisfied"},
-    "satisfied": {"zh": "满意", "en": "Satisfied"},
-    "basically_satisfied": {"zh": "基本满意", "en": "Basically satisfied"},
-    "neutral": {"zh": "一般", "en": "Neutral"},
-    "dissatisfied": {"zh": "不满意", "en": "Dissatisfied"},
-    "very_dissatisfied": {"zh": "很不满意", "en": "Very dissatisfied"},
-    "dont_know": {"zh": "不了解", "en": "Don't know"},
-    "strongly_agree": {"zh": "非常同意", "en": "Strongly agree"},
-    "agree": {"zh": "同意", "en": "Agree"},
-    "neither": {"zh": "中立", "en": "Neither agree nor disagree"},
-    "disagree": {"zh": "不同意", "en": "Disagree"},
-    "strongly_disagree": {"zh": "非常不同意", "en": "Strongly disagree"},
-}
+#: Display labels of the level codes (:data:`toolkit.labels.LEVELS`).
+LEVEL_LABELS = LEVELS
 
 _ALIASES: dict[str, str] = {}
 for _code, _texts in LEVEL_LABELS.items():
@@ -197,48 +185,13 @@ def level_label(value: Any, language: str) -> str:
     return texts[language] if str(value).strip().casefold() in standard else str(value)
 
 
-#: Labels of the evaluation ballot items and usual subjects (``surveys/evaluation.yaml``).
-ITEM_LABELS: dict[str, dict[str, str]] = {
-    "attitude": {"zh": "工作态度", "en": "Attitude"},
-    "efficiency": {"zh": "办事效率", "en": "Efficiency and timeliness"},
-    "transparency": {"zh": "公开透明", "en": "Openness and transparency"},
-    "responsiveness": {"zh": "听取和回应意见", "en": "Listening and responding to views"},
-    "integrity": {"zh": "公道廉洁", "en": "Fairness and integrity"},
-    "results": {"zh": "工作成效", "en": "Results"},
-    "overall": {"zh": "总体评价", "en": "Overall"},
-    "build_quality": {"zh": "施工质量", "en": "Build quality"},
-    "schedule": {"zh": "工期进度", "en": "Schedule"},
-    "noise_dust": {"zh": "噪音与扬尘控制", "en": "Control of noise and dust"},
-    "daylight": {"zh": "采光影响的处理", "en": "Handling of lost daylight"},
-    "cost_sharing": {"zh": "费用分摊公平", "en": "Fair sharing of costs"},
-    "maintenance": {"zh": "后期维护安排", "en": "Maintenance arrangements"},
-}
-SUBJECT_LABELS: dict[str, dict[str, str]] = {
-    "juweihui": {"zh": "居委会", "en": "Residents' committee"},
-    "wuye": {"zh": "物业公司", "en": "Property management"},
-    "yeweihui": {"zh": "业委会", "en": "Owners' committee"},
-    "contractor": {"zh": "施工单位", "en": "Contractor"},
-    "female": {"zh": "女", "en": "Female"},
-    "male": {"zh": "男", "en": "Male"},
-}
+#: Labels of the evaluation ballot items and usual subjects (:mod:`toolkit.labels`).
+ITEM_LABELS = ITEMS
+SUBJECT_LABELS: dict[str, dict[str, str]] = {**SUBJECTS, **GENDERS}
 #: Labels of the rater-profile and roster columns used as axis titles.
-VARIABLE_LABELS: dict[str, dict[str, str]] = {
-    "age_band": {"zh": "年龄段", "en": "Age band"},
-    "gender": {"zh": "性别", "en": "Gender"},
-    "role": {"zh": "身份", "en": "Role"},
-    "building": {"zh": "楼号", "en": "Building"},
-    "floor_band": {"zh": "楼层", "en": "Floor"},
-    "tenure": {"zh": "产权", "en": "Tenure"},
-    "first_time": {"zh": "首次参加", "en": "First time"},
-    "community": {"zh": "居民区", "en": "Community"},
-    "subject": {"zh": "评议对象", "en": "Evaluated party"},
-}
+VARIABLE_LABELS = VARIABLES
 #: Labels of the rate measures of ``satisfaction_rates``.
-MEASURE_LABELS: dict[str, dict[str, str]] = {
-    "strict": {"zh": "严格满意率", "en": "Strict satisfaction rate"},
-    "broad": {"zh": "满意率", "en": "Broad satisfaction rate"},
-    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfaction rate"},
-}
+MEASURE_LABELS = MEASURES
 
 
 def item_label(item: Hashable, language: str, labels: dict[Hashable, str] | None = None) -> str:

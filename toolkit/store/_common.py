@@ -6,7 +6,7 @@ import importlib
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -16,6 +16,7 @@ from toolkit.errors import (
     StoreError,
 )
 from toolkit.instrument.model import Survey
+from toolkit.labels import Labels  # noqa: F401  (re-exported)
 from toolkit.store.records import (
     Meeting,
     Subject,
@@ -38,7 +39,6 @@ PARTICIPANT_COLUMNS: tuple[str, ...] = (
     "birth_year",
 )
 _NAME_COLUMNS = ("name", "room")
-Labels = Literal["codes", "zh", "en"]
 
 # Surveys are immutable, so one rebuilt from stored YAML can be shared by every Store of the process.
 _SURVEYS_BY_HASH: dict[str, Survey] = {}

@@ -41,6 +41,8 @@ from toolkit.store.writer import SingleWriter
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     pass
+__all__ = ["BallotsMixin"]
+
 from toolkit.store.core import StoreBase
 
 _CODE_ALPHABET = "0123456789"  # digits only: tapped on the form's number pad by elderly residents

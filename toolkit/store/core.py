@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet ker
     from toolkit.store.writer import SingleWriter
 
 
+__all__ = ["StoreBase"]
+
+
 class StoreBase:
     """Engine, transactions and instruments: what every part of :class:`~toolkit.store.Store` uses."""
 

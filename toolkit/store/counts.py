@@ -21,6 +21,8 @@ from toolkit.store.records import (
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     import pandas as pd
+__all__ = ["RatingCountsMixin"]
+
 from toolkit.store.reads import ReadsMixin
 
 _COUNT_BLOCK = 4  # rating_counts: items counted per scan (combinations grow as 5 ** items)

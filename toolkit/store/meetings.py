@@ -31,6 +31,8 @@ from toolkit.store.records import (
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     import pandas as pd
+__all__ = ["MeetingsMixin"]
+
 from toolkit.store.core import StoreBase
 
 
@@ -235,7 +237,7 @@ class MeetingsMixin(StoreBase):
             "codes_issued",
             "codes_used",
         ):
-            frame[column] = frame[column].fillna(0).astype("int64").astype("Int64")
+            frame[column] = frame[column].astype("Float64").fillna(0).astype("Int64")
         for column in ("ballots_issued", "members"):
             frame[column] = frame[column].astype("Float64").astype("Int64")
         frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)

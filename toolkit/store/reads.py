@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from toolkit._checks import check_option, check_range, did_you_mean
+from toolkit._checks import check_range, did_you_mean
 from toolkit.errors import (
     ParameterError,
     StoreError,
 )
 from toolkit.instrument.model import DONT_KNOW, Question, Survey, Variable
+from toolkit.labels import check_labels
 from toolkit.store import schema as t
 from toolkit.store._common import (
     Labels,
@@ -26,6 +27,8 @@ from toolkit.store.records import (
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     import pandas as pd
+__all__ = ["ReadsMixin"]
+
 from toolkit.store.core import StoreBase
 
 
@@ -67,7 +70,7 @@ class _Column:
             text = pd.Series(values, dtype=object)
             missing = text.isna().to_numpy()
             flags = [
-                text.str.contains(f'"{code}"', regex=False).fillna(False).to_numpy(dtype=np.int8)
+                text.str.contains(f'"{code}"', regex=False, na=False).to_numpy(dtype=np.int8)
                 for code in self.levels
             ]
             self.chunks.append((missing, flags))
@@ -243,7 +246,7 @@ class ReadsMixin(StoreBase):
         """
         import pandas as pd
 
-        check_option("labels", labels, ("codes", "zh", "en"))
+        check_labels(labels)
         check_range("chunk_size", chunk_size, low=1)
         chosen, survey, key = self._selection(meeting, instrument)
         s, m = t.submissions, t.meetings

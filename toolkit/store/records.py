@@ -168,7 +168,8 @@ class Submission:
         object.__setattr__(self, "uuid", normalize_uuid(self.uuid))
         if self.mode not in ("tablet", "paper", "online"):
             raise ParameterError(
-                f"`mode` must be one of 'tablet', 'paper', 'online'; got {self.mode!r}."
+                f"`mode` must be one of 'tablet', 'paper', 'online'; got {self.mode!r}.",
+                code="E_OPTION",
             )
         if not isinstance(self.meeting_id, str) or not self.meeting_id:
             raise ParameterError(f"`meeting_id` must be a non-empty text; got {self.meeting_id!r}.")

@@ -31,6 +31,8 @@ from toolkit.store.records import (
 
 if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet kernel never needs them
     import pandas as pd
+__all__ = ["RosterMixin"]
+
 from toolkit.store.core import StoreBase
 
 

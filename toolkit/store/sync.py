@@ -122,7 +122,9 @@ class SyncReport:
     def counts(self, table: str) -> dict[str, int]:
         """The counters of one table (a copy)."""
         if table not in self.tables:
-            raise ParameterError(f"`table` must be one of {', '.join(TABLES)}; got {table!r}.")
+            raise ParameterError(
+                f"`table` must be one of {', '.join(TABLES)}; got {table!r}.", code="E_OPTION"
+            )
         return dict(self.tables[table])
 
     @property

@@ -2,7 +2,7 @@
 
 Every function takes a ``seed`` and returns plain DataFrames (or frozen bundles of them); the same
 arguments give identical frames on every run. The data are synthetic: plausible for Shanghai's
-neighbourhoods and calibrated where the domain notes give figures (turnout by age band and party
+neighbourhoods and calibrated where docs/domain.md gives figures (turnout by age band and party
 membership), but no row describes a real place or person.
 
 >>> from toolkit.synth import make_city, make_meetings, make_attendance, make_ballots

@@ -511,7 +511,8 @@ def make_ballots(
         if missing:
             raise DataError(
                 f"`{name}` has no column {', '.join(f'`{m}`' for m in missing)}; pass the "
-                f"DataFrame returned by make_{name}(...)."
+                f"DataFrame returned by make_{name}(...).",
+                code="E_MISSING_COLUMN",
             )
     rng = rng_for("ballots", seed, city.seed)
     evaluations = meetings[meetings["kind"] == "evaluation"].reset_index(drop=True)

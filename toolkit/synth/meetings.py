@@ -4,7 +4,7 @@
 management, greening, parking, waste sorting), each consulted on in a hearing (听证会), sometimes a
 coordination meeting (协调会), and an evaluation meeting (评议会) after implementation.
 :func:`make_attendance` invites a roster per issue and decides who comes, with turnout calibrated to
-the Shanghai survey figures of the domain notes (rising with age, higher for party members) and
+the Shanghai survey figures in docs/domain.md (rising with age, higher for party members) and
 repeat participation along the issue.
 """
 
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Target turnout by age band. 18–29, 50–59 and 70–79 are the survey's figures (居委会 elections,
-#: Shanghai, N ≈ 6,581; see ``/work/shared/domain.md``); 30–39 and 40–49 are linear
+#: Shanghai, N ≈ 6,581; see ``docs/domain.md``, Participation); 30–39 and 40–49 are linear
 #: interpolations, 60–69 the midpoint of its neighbours, and 80+ an assumed slight decline (frailty).
 TURNOUT_BY_AGE_BAND: dict[str, float] = {
     "18-29": 0.138,
@@ -408,7 +408,7 @@ def make_attendance(
 
     References
     ----------
-    Domain notes, Participation (``/work/shared/domain.md``): turnout in 居委会 elections, Shanghai
+    ``docs/domain.md``, Participation: turnout in 居委会 elections, Shanghai
     survey N ≈ 6,581.
 
     Examples
@@ -429,7 +429,8 @@ def make_attendance(
     if missing:
         raise DataError(
             f"`meetings` has no column {', '.join(f'`{m}`' for m in missing)}; "
-            "pass the DataFrame returned by make_meetings(city)."
+            "pass the DataFrame returned by make_meetings(city).",
+            code="E_MISSING_COLUMN",
         )
     rng = rng_for("attendance", seed, city.seed)
     res = city.residents

@@ -1,0 +1,394 @@
+"""All the bilingual text of the package in one place, and the one way to choose how answers are shown.
+
+Every table maps a key (a code, a column, a word) to ``{"zh": ..., "en": ...}``. Modules that show
+text take it from here; only the instruments (``surveys/*.yaml``) carry translations of their own.
+``{name}`` fields in a text are filled in by the caller (``text.format(**values)``).
+
+Answers are shown as their stored codes (``satisfied``) or as labels in Chinese or English
+(满意 / Satisfied). :data:`LABELS` names the three choices; :meth:`toolkit.store.Store.responses`
+(``labels=``) and :func:`toolkit.exports.export_responses` (``labels=``) take the same argument.
+
+>>> check_labels("zh")
+'zh'
+>>> SUBJECTS["wuye"]["en"]
+'Property management'
+>>> word(REPORT_NOTES, "members", "en", members=30)
+' (members: 30)'
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from toolkit._checks import check_option
+
+__all__ = [
+    "CHART_WORDS",
+    "GENDERS",
+    "INDICATOR",
+    "IPA_SOURCES",
+    "IPA_WORDS",
+    "ITEMS",
+    "LABELS",
+    "LEVELS",
+    "MEASURES",
+    "META_COLUMN_LABELS",
+    "QUADRANTS",
+    "REPORT_HEADINGS",
+    "REPORT_NOTES",
+    "REPORT_WORDS",
+    "ROLES",
+    "RULE_TEXTS",
+    "SUBJECTS",
+    "TABLES",
+    "VARIABLES",
+    "Labels",
+    "check_labels",
+    "label_language",
+    "word",
+]
+
+#: How answers are shown: stored codes, or labels in Chinese or English.
+Labels = Literal["codes", "zh", "en"]
+LABELS: tuple[Labels, ...] = ("codes", "zh", "en")
+
+
+#: Response levels of the usual scales (the codes of ``surveys/*.yaml``).
+LEVELS: dict[str, dict[str, str]] = {
+    "very_satisfied": {"zh": "很满意", "en": "Very satisfied"},
+    "satisfied": {"zh": "满意", "en": "Satisfied"},
+    "basically_satisfied": {"zh": "基本满意", "en": "Basically satisfied"},
+    "neutral": {"zh": "一般", "en": "Neutral"},
+    "dissatisfied": {"zh": "不满意", "en": "Dissatisfied"},
+    "very_dissatisfied": {"zh": "很不满意", "en": "Very dissatisfied"},
+    "dont_know": {"zh": "不了解", "en": "Don't know"},
+    "strongly_agree": {"zh": "非常同意", "en": "Strongly agree"},
+    "agree": {"zh": "同意", "en": "Agree"},
+    "neither": {"zh": "中立", "en": "Neither agree nor disagree"},
+    "disagree": {"zh": "不同意", "en": "Disagree"},
+    "strongly_disagree": {"zh": "非常不同意", "en": "Strongly disagree"},
+}
+
+
+#: Items of the evaluation ballot (``surveys/evaluation.yaml``).
+ITEMS: dict[str, dict[str, str]] = {
+    "attitude": {"zh": "工作态度", "en": "Attitude"},
+    "efficiency": {"zh": "办事效率", "en": "Efficiency and timeliness"},
+    "transparency": {"zh": "公开透明", "en": "Openness and transparency"},
+    "responsiveness": {"zh": "听取和回应意见", "en": "Listening and responding to views"},
+    "integrity": {"zh": "公道廉洁", "en": "Fairness and integrity"},
+    "results": {"zh": "工作成效", "en": "Results"},
+    "overall": {"zh": "总体评价", "en": "Overall"},
+    "build_quality": {"zh": "施工质量", "en": "Build quality"},
+    "schedule": {"zh": "工期进度", "en": "Schedule"},
+    "noise_dust": {"zh": "噪音与扬尘控制", "en": "Control of noise and dust"},
+    "daylight": {"zh": "采光影响的处理", "en": "Handling of lost daylight"},
+    "cost_sharing": {"zh": "费用分摊公平", "en": "Fair sharing of costs"},
+    "maintenance": {"zh": "后期维护安排", "en": "Maintenance arrangements"},
+}
+
+
+#: Rater-profile and roster columns, as axis titles.
+VARIABLES: dict[str, dict[str, str]] = {
+    "age_band": {"zh": "年龄段", "en": "Age band"},
+    "gender": {"zh": "性别", "en": "Gender"},
+    "role": {"zh": "身份", "en": "Role"},
+    "building": {"zh": "楼号", "en": "Building"},
+    "floor_band": {"zh": "楼层", "en": "Floor"},
+    "tenure": {"zh": "产权", "en": "Tenure"},
+    "first_time": {"zh": "首次参加", "en": "First time"},
+    "community": {"zh": "居民区", "en": "Community"},
+    "subject": {"zh": "评议对象", "en": "Evaluated party"},
+}
+
+
+#: The rates of ``satisfaction_rates``, as chart labels.
+MEASURES: dict[str, dict[str, str]] = {
+    "strict": {"zh": "严格满意率", "en": "Strict satisfaction rate"},
+    "broad": {"zh": "满意率", "en": "Broad satisfaction rate"},
+    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfaction rate"},
+}
+
+
+#: Words of the charts; ``{name}`` fields are filled in by the caller.
+CHART_WORDS: dict[str, dict[str, str]] = {
+    "n": {"zh": "n={n}", "en": "n={n}"},
+    "no_answers": {"zh": "无有效回答", "en": "no valid answers"},
+    "likert_axis": {
+        "zh": "占有效回答的百分比（不满意在左，满意在右）",
+        "en": "Share of valid answers (unfavourable left, favourable right)",
+    },
+    "dont_know_axis": {"zh": "不了解（占全部回答）", "en": "Don't know (of all answers)"},
+    "dont_know_excluded": {
+        "zh": "{level}（{count} 人次）未计入百分比。",
+        "en": "{level} ({count} answers) left out of the percentages.",
+    },
+    "basic_note": {
+        "zh": "基本满意计入满意一侧：右侧总长即满意率（满意+基本满意），深色部分即严格满意率。",
+        "en": "Basically satisfied counts on the favourable side: the right-hand length is the "
+        "broad rate, the dark part the strict rate.",
+    },
+    "strict": {"zh": "严格满意率（满意）", "en": "Strict satisfaction rate (satisfied)"},
+    "broad": {
+        "zh": "满意率（满意+基本满意）",
+        "en": "Broad satisfaction rate (satisfied + basically satisfied)",
+    },
+    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfaction rate"},
+    "rate": {"zh": "比率", "en": "Rate"},
+    "with_ci": {
+        "zh": "{what}及 {level} 置信区间",
+        "en": "{what}, with {level} confidence interval",
+    },
+    "sort_note": {
+        "zh": "按点估计排序；区间重叠的条目不能据此排名。",
+        "en": "Sorted by point estimate; items whose intervals overlap are not ranked by it.",
+    },
+    "reference": {"zh": "参考线 {value}", "en": "reference {value}"},
+    "turnout": {"zh": "参会率（出席/邀请）", "en": "Turnout (attended / invited)"},
+    "overall": {"zh": "总体 {value}", "en": "overall {value}"},
+    "persons": {"zh": "人数", "en": "People"},
+    "invited": {"zh": "邀请", "en": "invited"},
+    "attended": {"zh": "出席", "en": "attended"},
+    "missing": {"zh": "（缺失）", "en": "(missing)"},
+}
+
+
+#: Words of the meeting report's tables.
+REPORT_WORDS: dict[str, dict[str, str]] = {
+    "issued": {"zh": "发放", "en": "Issued"},
+    "returned": {"zh": "收回", "en": "Returned"},
+    "valid": {"zh": "有效", "en": "Valid"},
+    "void": {"zh": "无效（作废）", "en": "Void"},
+    "ballots": {"zh": "票数", "en": "Ballots"},
+    "of_issued": {"zh": "占发放", "en": "Share of issued"},
+    "subject": {"zh": "评议对象", "en": "Subject"},
+    "item": {"zh": "评议项目", "en": "Item"},
+    "n_valid": {"zh": "有效评价", "en": "Valid answers"},
+    "strict": {"zh": "满意率（仅满意）", "en": "Satisfied (strict)"},
+    "broad": {"zh": "满意+基本满意率", "en": "Satisfied or basically (broad)"},
+    "dissatisfied": {"zh": "不满意率", "en": "Dissatisfied"},
+    "dont_know": {"zh": "不了解", "en": "Don't know"},
+    "verdict": {"zh": "评议结论", "en": "Verdict"},
+    "rule": {"zh": "评定规则", "en": "Rule"},
+    "members": {"zh": "成员数", "en": "Members"},
+    "satisfied_n": {"zh": "满意", "en": "Satisfied"},
+    "basically_n": {"zh": "基本满意", "en": "Basically"},
+    "dissatisfied_n": {"zh": "不满意", "en": "Dissatisfied"},
+    "issue": {"zh": "整改问题", "en": "Problem"},
+    "raters": {"zh": "选择人数", "en": "Raters"},
+    "share": {"zh": "占有效票", "en": "Share of valid ballots"},
+    "rank": {"zh": "排名（低→高）", "en": "Rank (lowest first)"},
+    "comment": {"zh": "意见和建议", "en": "Comment"},
+    "rectify_other": {"zh": "其他整改问题", "en": "Other problem to put right"},
+    "kind": {"zh": "类别", "en": "Kind"},
+    "group": {"zh": "分组", "en": "Group"},
+    "invited": {"zh": "应到", "en": "Invited"},
+    "attended": {"zh": "实到", "en": "Attended"},
+    "turnout": {"zh": "到会率", "en": "Turnout"},
+    "all": {"zh": "全部", "en": "All"},
+    "age_band": {"zh": "年龄段", "en": "Age band"},
+    "role": {"zh": "身份", "en": "Role"},
+    "gender": {"zh": "性别", "en": "Gender"},
+    "walk_ins": {"zh": "现场登记（未在名单）", "en": "Walk-ins (not on the roster)"},
+    "suppressed": {"zh": "<5人，不公布", "en": "<5 raters, not shown"},
+    "none": {"zh": "未填写", "en": "Not given"},
+}
+
+
+#: The decision rules, as the meeting report states them.
+RULE_TEXTS: dict[str, dict[str, str]] = {
+    "majority_of_members": {
+        "zh": "全体成员过半数：满意票超过成员半数为“满意”，否则满意与基本满意票合计超过半数为"
+        "“基本满意”，否则为“不满意”",
+        "en": "Majority of all members: 满意 if satisfied votes exceed half the members, else 基本满意 "
+        "if satisfied plus basically satisfied exceed half, else 不满意",
+    },
+    "plurality": {
+        "zh": "相对多数：有效票中票数最多的等级",
+        "en": "Plurality: the most frequent level among the valid answers",
+    },
+    "score_bands": {
+        "zh": "分数段：满意100分、基本满意60分、不满意0分，平均分80分及以上为满意，"
+        "60～79分为基本满意，60分以下为不满意",
+        "en": "Score bands: 100 / 60 / 0 points; mean 80 or more is 满意, 60-79 基本满意, below 60 不满意",
+    },
+}
+
+
+#: Section headings of the meeting report.
+REPORT_HEADINGS: dict[str, dict[str, str]] = {
+    "ballots": {"zh": "一、票数", "en": "1. Ballots"},
+    "rates": {"zh": "二、满意度（95%置信区间）", "en": "2. Satisfaction rates (95% intervals)"},
+    "verdict": {"zh": "三、评议结论", "en": "3. Verdict"},
+    "rectify": {"zh": "四、整改清单", "en": "4. What needs to be put right"},
+    "comments": {"zh": "五、意见和建议（照录）", "en": "5. Comments (as written)"},
+    "turnout": {"zh": "六、参会情况", "en": "6. Participation"},
+}
+
+
+#: The evaluated parties (subjects) the demo and the usual meetings use.
+SUBJECTS: dict[str, dict[str, str]] = {
+    "juweihui": {"zh": "居委会", "en": "Residents' committee"},
+    "wuye": {"zh": "物业公司", "en": "Property management"},
+    "yeweihui": {"zh": "业委会", "en": "Owners' committee"},
+    "contractor": {"zh": "施工单位", "en": "Contractor"},
+    "park_mgmt": {"zh": "园区管理方", "en": "Park management"},
+}
+
+#: Gender codes of the rater profile and the roster.
+GENDERS: dict[str, dict[str, str]] = {
+    "female": {"zh": "女", "en": "Female"},
+    "male": {"zh": "男", "en": "Male"},
+}
+
+#: Roles of raters and participants.
+ROLES: dict[str, dict[str, str]] = {
+    "resident": {"zh": "居民", "en": "Resident"},
+    "building_head": {"zh": "楼组长", "en": "Building head"},
+    "party_member": {"zh": "党员", "en": "Party member"},
+    "owners_committee": {"zh": "业委会成员", "en": "Owners' committee"},
+    "deputy": {"zh": "人大代表/政协委员", "en": "Deputy"},
+}
+
+#: The meta columns of the response tables (codebook labels).
+META_COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "submission_id": {"zh": "选票编号（UUID）", "en": "Ballot id (UUID)"},
+    "meeting_id": {"zh": "会议编号", "en": "Meeting id"},
+    "community": {"zh": "居民区", "en": "Community"},
+    "street": {"zh": "街道", "en": "Street"},
+    "kind": {"zh": "会议类型", "en": "Meeting kind"},
+    "device": {"zh": "平板编号", "en": "Tablet id"},
+    "started_at": {"zh": "开始填写时间（UTC）", "en": "Started at (UTC)"},
+    "submitted_at": {"zh": "提交时间（UTC）", "en": "Submitted at (UTC)"},
+    "status": {"zh": "选票状态（有效/作废）", "en": "Ballot status (valid/void)"},
+    "duration_seconds": {"zh": "填写用时（秒）", "en": "Time to complete (seconds)"},
+}
+
+#: The two values of a multiple-choice indicator column (0, 1).
+INDICATOR: dict[str, dict[str, str]] = {
+    "0": {"zh": "未选", "en": "Not selected"},
+    "1": {"zh": "选中", "en": "Selected"},
+}
+
+#: Explanations under the meeting report's headings; ``{name}`` fields are filled in.
+REPORT_NOTES: dict[str, dict[str, str]] = {
+    "title": {
+        "zh": "会议编号 {meeting_id} · {community} · {when}",
+        "en": "Meeting {meeting_id} · {community} · {when}",
+    },
+    "rates": {
+        "zh": "满意率（仅满意）= 满意 / 有效评价；满意+基本满意率 = (满意 + 基本满意) / 有效评价；"
+        "不了解和空白不计入有效评价。括号内为95%置信区间（Wilson法）。"
+        "少于{min_cell}人评价的项目不公布（<5）。",
+        "en": "Satisfied = 满意 / valid answers; satisfied or basically = (满意 + 基本满意) / "
+        "valid answers; 不了解 and blanks are not valid answers. Brackets: 95% Wilson "
+        "intervals. Items rated by fewer than {min_cell} people are not shown (<5).",
+    },
+    "members": {"zh": "（成员数 {members}）", "en": " (members: {members})"},
+    "rule_applied": {"zh": "评定规则：", "en": "Rule applied: "},
+    "rectify": {
+        "zh": "上表：勾选各类整改问题的人数；下表：各评议对象满意+基本满意率最低的项目"
+        "（排名接近时请看置信区间，小样本不宜按点估计排序）。",
+        "en": "First table: raters ticking each problem. Second: the items of each subject "
+        "with the lowest broad rates (with so few raters, read the intervals, not only the "
+        "ranking).",
+    },
+    "comments": {
+        "zh": "评议票不记名；以下按文字排序照录，不对应填写顺序。",
+        "en": "Ballots are anonymous; comments are listed as written, sorted by text, not "
+        "in the order handed in.",
+    },
+    "turnout": {
+        "zh": "到会率 = 实到 / 应到（名单内），95%置信区间；不足{min_cell}人的分组不公布。"
+        "现场登记（未在名单）{walk_ins}人。",
+        "en": "Turnout = attended / invited (roster), 95% intervals; groups of fewer than "
+        "{min_cell} people are not shown. Walk-ins not on the roster: {walk_ins}.",
+    },
+    "by_role": {
+        "zh": "按评议人自报身份的总体评价满意+基本满意率（不足5人不公布）：",
+        "en": "Overall broad rate by the raters' self-reported role (fewer than 5: not shown):",
+    },
+}
+
+
+def check_labels(labels: str, *, name: str = "labels") -> Labels:
+    """``labels`` if it is one of :data:`LABELS`, else a :class:`~toolkit.errors.ParameterError`.
+
+    >>> check_labels("fr")
+    Traceback (most recent call last):
+    ...
+    toolkit.errors.ParameterError: `labels` must be one of 'codes', 'zh', 'en'; got 'fr'.
+    """
+    return check_option(name, labels, LABELS)  # type: ignore[arg-type]
+
+
+def label_language(labels: Labels, default: Literal["zh", "en"] = "zh") -> Literal["zh", "en"]:
+    """The language of ``labels`` (``default`` for codes).
+
+    >>> label_language("en"), label_language("codes")
+    ('en', 'zh')
+    """
+    return default if labels == "codes" else labels
+
+
+#: Quadrants of the importance-performance matrix (:mod:`toolkit.analysis.ipa`).
+QUADRANTS: dict[str, dict[str, str]] = {
+    "concentrate_here": {"zh": "重点改进", "en": "Concentrate here"},
+    "keep_up": {"zh": "继续保持", "en": "Keep up the good work"},
+    "low_priority": {"zh": "低优先级", "en": "Low priority"},
+    "possible_overkill": {"zh": "可能过度", "en": "Possible overkill"},
+}
+
+#: Words of the importance-performance chart; ``{name}`` fields are filled in by the caller.
+IPA_WORDS: dict[str, dict[str, str]] = {
+    "importance": {"zh": "重要性", "en": "Importance"},
+    "rate_axis": {
+        "zh": "满意率及 {level} 置信区间",
+        "en": "Satisfaction rate with {level} confidence interval",
+    },
+    "lines_note": {"zh": "虚线：重要性与满意率的{where}", "en": "Dashed lines: {where}"},
+    "mean_lines": {"zh": "均值", "en": "the means of importance and rate"},
+    "chosen_lines": {"zh": "给定值", "en": "the chosen importance and rate"},
+}
+
+#: Where the importance of an item comes from, as the chart's axis says it.
+IPA_SOURCES: dict[str, dict[str, str]] = {
+    "relative_weights": {
+        "zh": "（对总体评价的解释份额）",
+        "en": " (share of the overall rating explained)",
+    },
+    "dominance": {
+        "zh": "（对总体评价的解释份额）",
+        "en": " (share of the overall rating explained)",
+    },
+    "correlation": {"zh": "（与总体评价的相关）", "en": " (correlation with the overall rating)"},
+    "stated": {"zh": "（自述）", "en": " (stated)"},
+}
+
+
+#: Every table above by name (for checks that they agree).
+TABLES: dict[str, dict[str, dict[str, str]]] = {
+    "LEVELS": LEVELS,
+    "ITEMS": ITEMS,
+    "SUBJECTS": SUBJECTS,
+    "GENDERS": GENDERS,
+    "ROLES": ROLES,
+    "VARIABLES": VARIABLES,
+    "MEASURES": MEASURES,
+    "META_COLUMN_LABELS": META_COLUMN_LABELS,
+    "INDICATOR": INDICATOR,
+    "CHART_WORDS": CHART_WORDS,
+    "REPORT_WORDS": REPORT_WORDS,
+    "RULE_TEXTS": RULE_TEXTS,
+    "REPORT_HEADINGS": REPORT_HEADINGS,
+    "REPORT_NOTES": REPORT_NOTES,
+    "QUADRANTS": QUADRANTS,
+    "IPA_WORDS": IPA_WORDS,
+    "IPA_SOURCES": IPA_SOURCES,
+}
+
+
+def word(table: dict[str, dict[str, str]], key: str, language: str, **values: object) -> str:
+    """The text of ``key`` in ``language`` from ``table``, with ``{name}`` fields filled in."""
+    text = table[key][language]
+    return text.format(**values) if values else text
