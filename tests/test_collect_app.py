@@ -25,7 +25,7 @@ from toolkit.collect.gate import AccessGate
 from toolkit.collect.guard import new_token
 from toolkit.collect.signin import SignInPage
 from toolkit.demo import LIVE_MEETING, demo_store
-from toolkit.store import Store, Submission
+from toolkit.store import Store, Submission, schema
 
 CODE = "246810"
 ITEMS = ("attitude", "efficiency", "transparency", "responsiveness", "integrity", "results")
@@ -255,6 +255,39 @@ def test_board_figures_equal_satisfaction_rates(store):
     text = render_board_html(figures)
     strict = next(s for s in figures["subjects"] if not s["suppressed"])["strict"]
     assert f"{100 * strict['estimate']:.0f}%" in text
+
+
+def test_board_shows_the_ballots_of_each_channel(store):
+    """Online ballots beside the tablet and paper ones: counts per channel, as stored."""
+    meeting = "S01-C01-M02"
+    s = schema.submissions
+    with store.engine.begin() as connection:
+        ids = connection.execute(
+            sa.select(s.c.submission_id)
+            .where(s.c.meeting_id == meeting, s.c.mode == "tablet")
+            .order_by(s.c.submission_id)
+        ).scalars()
+        online = [i for k, i in enumerate(ids) if k % 2 == 0]
+        connection.execute(sa.update(s).where(s.c.submission_id.in_(online)).values(mode="online"))
+        connection.execute(sa.update(s).where(s.c.submission_id == online[0]).values(status="void"))
+        stored = dict(
+            connection.execute(
+                sa.select(s.c.mode, sa.func.count())
+                .where(s.c.meeting_id == meeting)
+                .group_by(s.c.mode)
+            ).all()
+        )
+    figures = board_figures(store, meeting)
+    channels = {c["channel"]: c for c in figures["channels"]}
+    assert [c["channel"] for c in figures["channels"]] == ["tablet", "paper", "online"]
+    assert {c: channels[c]["received"] for c in channels} == stored
+    assert channels["online"]["valid"] == stored["online"] - 1  # the void one
+    assert channels["tablet"]["valid"] == stored["tablet"]
+    assert sum(c["received"] for c in figures["channels"]) == figures["received"]
+    text = render_board_html(figures)
+    assert f'线上（手机） <span class="sh-big">{stored["online"]}</span>' in text
+    assert f'现场平板 <span class="sh-big">{stored["tablet"]}</span>' in text
+    assert "纸质票（录入）" in text
 
 
 def test_board_suppresses_small_cells_and_shows_no_names(store, monkeypatch):

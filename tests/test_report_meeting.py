@@ -298,3 +298,113 @@ def test_report_screenshot_and_pdf(rendered: dict[str, Any]) -> None:
     assert shot.stat().st_size > 10_000
     pdf = html_to_pdf(Path(rendered["html"]), ARTIFACTS / f"report_{MEETING}.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+# --- channels: online and meeting ballots side by side ---------------------------------------------
+
+
+def _set_channel(store: Any, meeting: str, mode: str, *, every: int = 1) -> None:
+    """Mark every ``every``-th valid ballot of ``meeting`` (by id) as having come in by ``mode``."""
+    s = schema.submissions
+    with store.engine.begin() as connection:
+        ids = connection.execute(
+            sa.select(s.c.submission_id)
+            .where(s.c.meeting_id == meeting)
+            .order_by(s.c.submission_id)
+        ).scalars()
+        chosen = [i for k, i in enumerate(ids) if k % every == 0]
+        connection.execute(sa.update(s).where(s.c.submission_id.in_(chosen)).values(mode=mode))
+
+
+def test_channel_tables_count_ballots_and_rates_per_channel() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    meeting = "S01-C03-M02"
+    with demo_store() as store:
+        _set_channel(store, meeting, "online", every=3)
+        report = meeting_report_data(store, meeting)
+        with store.engine.connect() as connection:
+            s = schema.submissions
+            counted = dict(
+                connection.execute(
+                    sa.select(s.c.mode, sa.func.count())
+                    .where(s.c.meeting_id == meeting)
+                    .group_by(s.c.mode)
+                ).all()
+            )
+        data = store.responses(meeting, channel_column=True)
+    assert report.channels == ["tablet", "paper", "online"]
+    cb = report.channel_ballots.set_index("channel")
+    assert cb["returned"].to_dict() == {c: counted[c] for c in report.channels}
+    assert cb.loc["online", "channel_label"] == "线上（手机）"
+    assert int(cb["returned"].sum()) == int(
+        report.ballots.set_index("measure")["count"]["returned"]
+    )
+    rates = report.rates_by_channel
+    assert len(rates) == 3 * len(report.verdict)  # every subject x channel
+    shown = 0
+    for row in rates.itertuples():
+        answers = data.loc[data["channel"] == row.channel, f"{row.subject}__overall"].astype(str)
+        n = int(answers.isin(["satisfied", "basically_satisfied", "dissatisfied"]).sum())
+        if n < report.min_cell:
+            assert row.suppressed and pd.isna(row.estimate)
+            continue
+        broad = int(answers.isin(["satisfied", "basically_satisfied"]).sum())
+        low, high = proportion_confint(broad, n, alpha=0.05, method="wilson")
+        assert (row.count, row.n) == (broad, n)
+        assert row.estimate == pytest.approx(broad / n, rel=1e-12)
+        assert row.ci_low == pytest.approx(low, rel=1e-9)
+        assert row.ci_high == pytest.approx(high, rel=1e-9)
+        shown += 1
+    assert shown >= 4  # the small online cells of one subject are suppressed, the others shown
+    assert list(report_tables(report)["channel_ballots"].columns) == [
+        "投票渠道",
+        "收回",
+        "有效",
+        "无效（作废）",
+    ]
+
+
+def _section_text(report: MeetingReport, section: str, monkeypatch: Any) -> str:
+    """What :func:`show_section` displays (its HTML and Markdown), joined."""
+    import IPython.display
+
+    from toolkit.report.meeting import show_section
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        IPython.display, "display", lambda obj, **_: shown.append(str(getattr(obj, "data", "")))
+    )
+    show_section(report, section)
+    return "".join(shown)
+
+
+def test_channel_table_is_shown_only_with_more_than_one_channel(monkeypatch: Any) -> None:
+    meeting = "S01-C02-M02"
+    with demo_store() as store:
+        two = _section_text(meeting_report_data(store, meeting), "ballots", monkeypatch)
+        _set_channel(store, meeting, "tablet")
+        report = meeting_report_data(store, meeting)
+        one = _section_text(report, "ballots", monkeypatch)
+    assert report.channels == ["tablet"]
+    assert "投票渠道" in two and "纸质票（录入）" in two and "现场平板" in two
+    assert "投票渠道" not in one and "现场平板" not in one
+    assert "票数" in one  # the ballots table itself is still there
+
+
+def test_report_html_shows_the_channels(rendered: dict[str, Any], report: MeetingReport) -> None:
+    page = rendered["text"]
+    assert "按投票渠道" in page
+    channels = {row[0]: row[1:] for row in _table_rows(page, "投票渠道")}
+    expected = report.channel_ballots.set_index("channel_label")
+    assert channels == {
+        label: [str(r["returned"]), str(r["valid"]), str(r["void"])]
+        for label, r in expected.iterrows()
+    }
+    assert set(channels) == {"现场平板", "纸质票（录入）"}
+    # the rate table (second table headed 投票渠道): the rates and intervals of the data
+    tables = [t for t in re.findall(r"<table.*?</table>", page, flags=re.DOTALL) if "投票渠道" in t]
+    assert len(tables) == 2
+    rates = report_tables(report)["rates_by_channel"]
+    for row in rates.itertuples(index=False):
+        assert f"<td>{htmllib.escape(row[3])}</td>" in tables[1]

@@ -23,6 +23,7 @@ from typing import Literal
 from toolkit._checks import check_option
 
 __all__ = [
+    "CHANNELS",
     "CHART_WORDS",
     "GENDERS",
     "INDICATOR",
@@ -191,6 +192,7 @@ REPORT_WORDS: dict[str, dict[str, str]] = {
     "gender": {"zh": "性别", "en": "Gender"},
     "walk_ins": {"zh": "现场登记（未在名单）", "en": "Walk-ins (not on the roster)"},
     "suppressed": {"zh": "<5人，不公布", "en": "<5 raters, not shown"},
+    "channel": {"zh": "投票渠道", "en": "Channel"},
     "none": {"zh": "未填写", "en": "Not given"},
 }
 
@@ -270,6 +272,13 @@ INDICATOR: dict[str, dict[str, str]] = {
     "1": {"zh": "选中", "en": "Selected"},
 }
 
+#: How a ballot came in (``submissions.mode``, ``Store.responses(channel_column=True)``).
+CHANNELS: dict[str, dict[str, str]] = {
+    "tablet": {"zh": "现场平板", "en": "Tablet at the meeting"},
+    "paper": {"zh": "纸质票（录入）", "en": "Paper (keyed in)"},
+    "online": {"zh": "线上（手机）", "en": "Online (phone)"},
+}
+
 #: Explanations under the meeting report's headings; ``{name}`` fields are filled in.
 REPORT_NOTES: dict[str, dict[str, str]] = {
     "title": {
@@ -303,6 +312,15 @@ REPORT_NOTES: dict[str, dict[str, str]] = {
         "现场登记（未在名单）{walk_ins}人。",
         "en": "Turnout = attended / invited (roster), 95% intervals; groups of fewer than "
         "{min_cell} people are not shown. Walk-ins not on the roster: {walk_ins}.",
+    },
+    "channels": {
+        "zh": "按投票渠道（现场平板、纸质票、线上）：各渠道票数，及各评议对象总体评价的"
+        "满意+基本满意率（95%置信区间，Wilson法；不足{min_cell}人不公布）。"
+        "线上与现场的评议人可能不同，两者之差不一定是评价之差。",
+        "en": "By channel (tablet at the meeting, paper, online): ballots per channel, and the "
+        "broad rate of each subject's overall item (95% Wilson intervals; fewer than "
+        "{min_cell} raters: not shown). Online and in-person raters may differ, so a gap "
+        "is not necessarily a difference in views.",
     },
     "by_role": {
         "zh": "按评议人自报身份的总体评价满意+基本满意率（不足5人不公布）：",
@@ -382,6 +400,7 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "RULE_TEXTS": RULE_TEXTS,
     "REPORT_HEADINGS": REPORT_HEADINGS,
     "REPORT_NOTES": REPORT_NOTES,
+    "CHANNELS": CHANNELS,
     "QUADRANTS": QUADRANTS,
     "IPA_WORDS": IPA_WORDS,
     "IPA_SOURCES": IPA_SOURCES,

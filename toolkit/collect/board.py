@@ -1,6 +1,7 @@
 """The live board for the projector: ballots, turnout and satisfaction per evaluated subject.
 
-Shows ballots received against ballots issued, turnout against the invited, and for each evaluated
+Shows ballots received against ballots issued, the ballots of each channel (tablet at the meeting,
+paper keyed in, online from phones) side by side, turnout against the invited, and for each evaluated
 subject the strict (满意) and broad (满意 + 基本满意) rates of its overall rating with 95 % Wilson
 intervals (computed by :func:`toolkit.analysis.satisfaction_rates`). Subjects with fewer than
 ``min_cell`` valid ratings show no rate (small cells are not published). No names appear anywhere.
@@ -19,6 +20,7 @@ import ipywidgets as w
 
 from toolkit.collect.signin import turnout_counts
 from toolkit.collect.style import CSS
+from toolkit.labels import CHANNELS
 from toolkit.store import Store
 
 __all__ = ["REFRESH_FAILED", "LiveBoard", "board_figures"]
@@ -34,8 +36,19 @@ def board_figures(store: Store, meeting: str, *, min_cell: int = 5) -> dict[str,
     from toolkit.analysis.satisfaction import satisfaction_rates
 
     record = store.meeting(meeting)
-    responses = store.responses(meeting, labels="codes", include_void=True)
+    responses = store.responses(meeting, labels="codes", include_void=True, channel_column=True)
     valid = responses[responses["status"] == "valid"] if len(responses) else responses
+    present = set(responses["channel"].dropna().astype(str)) if len(responses) else set()
+    order = [c for c in CHANNELS if c in present] + sorted(present - set(CHANNELS))
+    channels = [
+        {
+            "channel": c,
+            "label": CHANNELS.get(c, {}).get("zh", c),
+            "received": int((responses["channel"] == c).sum()),
+            "valid": int((valid["channel"] == c).sum()),
+        }
+        for c in order
+    ]
     counts = turnout_counts(store, meeting)
     subjects = []
     for subject in record.subjects:
@@ -61,6 +74,7 @@ def board_figures(store: Store, meeting: str, *, min_cell: int = 5) -> dict[str,
         "received": len(responses),
         "valid": len(valid),
         "void": int(len(responses) - len(valid)),
+        "channels": channels,
         **counts,
         "subjects": subjects,
     }
@@ -75,6 +89,11 @@ def render_board_html(figures: dict[str, Any]) -> str:
     issued = figures["issued"]
     issued_text = f" / 发出 {issued}" if issued else ""
     rate = figures["invited_attended"] / figures["invited"] if figures["invited"] else 0.0
+    by_channel = "".join(
+        f'<div class="sh-channel">{html.escape(c["label"])} <span class="sh-big">{c["received"]}'
+        f"</span>（有效 {c['valid']}）</div>"
+        for c in figures.get("channels", [])
+    )
     rows = []
     for s in figures["subjects"]:
         if s["suppressed"]:
@@ -92,6 +111,7 @@ def render_board_html(figures: dict[str, Any]) -> str:
         f'<div class="sh-board"><div class="sh-title">{html.escape(figures["title"])}</div>'
         f'<div>已收选票 <span class="sh-big">{figures["received"]}</span>{issued_text}'
         f"（有效 {figures['valid']}，无效 {figures['void']}）</div>"
+        f"{by_channel}"
         f'<div>到会 <span class="sh-big">{figures["attended"]}</span> / 应到 {figures["invited"]}'
         f"（到会率 {_percent(rate)}）</div>"
         "<table><tr><th>评议对象</th><th>满意率</th><th>满意+基本满意</th><th>有效票</th></tr>"

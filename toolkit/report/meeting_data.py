@@ -4,7 +4,8 @@
 shows, as plain DataFrames: ballots issued / returned / valid / void, strict, broad and
 dissatisfaction rates with Wilson intervals per subject and item, the verdict under a declared
 rule, the rectification list (counts of the ``rectify`` codes and the bottom-k items of each
-subject), the comments as written, and turnout against the roster. Every rate computed from fewer
+subject), the comments as written, turnout against the roster, and the ballots and overall
+broad rates per channel (tablet, paper, online). Every rate computed from fewer
 than ``min_cell`` raters (default 5) is suppressed: its counts and estimates are blanked and
 ``suppressed`` is True, so nothing is published about a handful of identifiable people.
 
@@ -26,6 +27,7 @@ from toolkit._checks import check_option, check_range, deprecated
 from toolkit.errors import ParameterError
 from toolkit.exports.safe import suppress_small
 from toolkit.labels import (
+    CHANNELS,
     GENDERS,
     REPORT_WORDS,
     ROLES,
@@ -112,6 +114,13 @@ class MeetingReport:
     rates_by_role : DataFrame
         Broad rate of each subject's overall item by the rater's self-reported role (ballot
         profile), with ``suppressed`` for roles with fewer than ``min_cell`` raters.
+    channel_ballots : DataFrame
+        Ballots per channel present (``tablet``, ``paper``, ``online``, in that order):
+        ``channel``, ``channel_label``, ``returned``, ``valid``, ``void``.
+    rates_by_channel : DataFrame
+        Broad rate of each subject's overall item by channel: ``subject``, ``subject_label``,
+        ``channel``, ``channel_label``, ``count``, ``n``, ``estimate``, ``ci_low``, ``ci_high``
+        (:func:`toolkit.analysis.satisfaction_rates` with ``by="channel"``), ``suppressed``.
     """
 
     meeting_id: str
@@ -132,6 +141,19 @@ class MeetingReport:
     walk_ins: int
     rates_by_role: pd.DataFrame
     labels: Mapping[str, str] = field(default_factory=dict)
+    channel_ballots: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["channel", "channel_label", "returned", "valid", "void"]
+        )
+    )
+    rates_by_channel: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["subject", "channel", "n", "suppressed"])
+    )
+
+    @property
+    def channels(self) -> list[str]:
+        """The channels the meeting's ballots came in by (the report compares them if several)."""
+        return [str(c) for c in self.channel_ballots["channel"]]
 
     def broad_rate(self, subject: str, item: str = "overall") -> float:
         """The broad rate (满意 + 基本满意) / valid of one subject's item (NaN if suppressed)."""
@@ -254,7 +276,7 @@ def meeting_report_data(
             "meetings (评议会), which have ballots. Pick an evaluation meeting."
         )
     survey = store.instrument(meeting.instrument_id, meeting.instrument_version)
-    everything = store.responses(meeting_id, include_void=True)
+    everything = store.responses(meeting_id, include_void=True, channel_column=True)
     valid = everything[everything["status"] == "valid"].reset_index(drop=True)
     issued = meeting.ballots_issued
     ballots = pd.DataFrame(
@@ -457,6 +479,10 @@ def meeting_report_data(
             columns=["subject", "role", "count", "n", "estimate", "suppressed"]
         )
 
+    channel_ballots, rates_by_channel = _channel_tables(
+        everything, overall, labels, language=language, confidence=confidence, min_cell=min_cell
+    )
+
     return MeetingReport(
         meeting_id=meeting_id,
         title=meeting.title,
@@ -476,4 +502,52 @@ def meeting_report_data(
         walk_ins=walk_ins,
         rates_by_role=rates_by_role,
         labels=labels,
+        channel_ballots=channel_ballots,
+        rates_by_channel=rates_by_channel,
     )
+
+
+def _channel_tables(
+    everything: pd.DataFrame,
+    overall: Sequence[str],
+    labels: Mapping[str, str],
+    *,
+    language: str,
+    confidence: float,
+    min_cell: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ballots per channel, and the broad rate of each subject's overall item per channel."""
+    from toolkit.analysis import satisfaction_rates
+
+    order = [c for c in CHANNELS if c in set(everything["channel"])]
+    order += sorted(set(everything["channel"].dropna().astype(str)) - set(order))
+
+    def label(channel: str) -> str:
+        return CHANNELS.get(channel, {}).get(language, channel)
+
+    returned = everything.groupby("channel", sort=False).size()
+    valid_mask = everything["status"] == "valid"
+    valid_counts = everything[valid_mask].groupby("channel", sort=False).size()
+    ballots = pd.DataFrame(
+        {
+            "channel": order,
+            "channel_label": [label(c) for c in order],
+            "returned": [int(returned.get(c, 0)) for c in order],
+            "valid": [int(valid_counts.get(c, 0)) for c in order],
+        }
+    )
+    ballots["void"] = ballots["returned"] - ballots["valid"]
+    columns = ["subject", "subject_label", "channel", "channel_label"]
+    columns += ["count", "n", "estimate", "ci_low", "ci_high"]
+    valid = everything[valid_mask]
+    if not overall or not len(valid):
+        return ballots, pd.DataFrame(columns=[*columns, "suppressed"])
+    valid = valid.assign(channel=pd.Categorical(valid["channel"], categories=order))
+    rates = satisfaction_rates(valid, items=list(overall), by="channel", confidence=confidence)
+    rates = rates[rates["measure"] == "broad"].copy()
+    rates.insert(0, "subject", [v.split("__")[0] for v in rates["item"]])
+    rates.insert(1, "subject_label", rates["subject"].map(labels))
+    rates["channel"] = rates["channel"].astype(str)
+    rates["channel_label"] = [label(c) for c in rates["channel"]]
+    rates = rates[columns]
+    return ballots, _suppress(rates, min_cell=min_cell).reset_index(drop=True)

@@ -83,7 +83,8 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
 
     Rates are shown to one decimal with their intervals; suppressed cells read "<5". Sections:
     ``ballots``, ``rates``, ``verdict``, ``rectify``, ``bottom_items``, ``comments``,
-    ``turnout``, ``rates_by_role``.
+    ``turnout``, ``rates_by_role``, ``channel_ballots``, ``rates_by_channel`` (the last two are
+    shown, under the ballots, only when the ballots came in by more than one channel).
     """
     lang = report.language
     w = {key: value[lang] for key, value in _WORDS.items()}
@@ -209,7 +210,38 @@ def report_tables(report: MeetingReport) -> dict[str, pd.DataFrame]:
             ],
         }
     )
+    cb = report.channel_ballots
+    channel_ballots = pd.DataFrame(
+        {
+            w["channel"]: cb["channel_label"],
+            w["returned"]: [_count(x) for x in cb["returned"]],
+            w["valid"]: [_count(x) for x in cb["valid"]],
+            w["void"]: [_count(x) for x in cb["void"]],
+        }
+    )
+    rc = report.rates_by_channel
+    rates_by_channel = pd.DataFrame(
+        {
+            w["channel"]: rc.get("channel_label", pd.Series([], dtype=object)),
+            w["subject"]: rc.get("subject_label", pd.Series([], dtype=object)),
+            w["n_valid"]: [
+                "<5" if s else _count(n) for n, s in zip(rc["n"], rc["suppressed"], strict=True)
+            ],
+            w["broad"]: [
+                format_rate(e, lo, hi, suppressed=bool(s))
+                for e, lo, hi, s in zip(
+                    rc.get("estimate", []),
+                    rc.get("ci_low", []),
+                    rc.get("ci_high", []),
+                    rc["suppressed"],
+                    strict=True,
+                )
+            ],
+        }
+    )
     return {
+        "channel_ballots": channel_ballots,
+        "rates_by_channel": rates_by_channel,
         "ballots": ballots,
         "rates": rates,
         "verdict": verdict,
@@ -341,6 +373,13 @@ def show_section(report: MeetingReport, section: str) -> None:
     if section == "rates":
         display(HTML(_html_table(tables["rates"])))
         display(rates_chart(report), metadata={"image/png": {"alt": _alt(report, "rates")}})
+    elif section == "ballots":
+        display(HTML(_html_table(tables["ballots"])))
+        if len(report.channels) > 1:  # online and meeting ballots side by side
+            note = word(REPORT_NOTES, "channels", report.language, min_cell=report.min_cell)
+            display(Markdown(note))
+            display(HTML(_html_table(tables["channel_ballots"])))
+            display(HTML(_html_table(tables["rates_by_channel"])))
     elif section == "rectify":
         display(HTML(_html_table(tables["rectify"])))
         display(HTML(_html_table(tables["bottom_items"])))
