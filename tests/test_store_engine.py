@@ -117,7 +117,7 @@ def test_migrations_build_exactly_the_schema(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert store.schema_revision == "0010_online"
+    assert store.schema_revision == "0011_repeats"
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), tables.metadata)
     assert diff == []
@@ -172,7 +172,7 @@ def test_database_from_the_first_revision_opens(tmp_path: Path) -> None:
         )
     engine.dispose()
     with Store.open(path) as store:
-        assert store.schema_revision == "0010_online"
+        assert store.schema_revision == "0011_repeats"
         meeting = store.meeting("old")
         assert meeting.subject_ids == ("wuye",)
         assert meeting.created_at == datetime(2025, 1, 1, tzinfo=UTC)

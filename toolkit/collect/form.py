@@ -10,8 +10,7 @@ Every screen is rebuilt from the respondent's state, so after a reset no widget 
 respondent survives: the old widgets are closed and nothing of their answers remains in the tree.
 
 Drafts are saved on every answer under the form's ``draft_key`` (the tablet's random token under
-``sanhui serve``, never its label) and restored when the same browser comes back; the form writes
-"已保存 ✓" after each save.
+``sanhui serve``, never its label) and restored when the same browser comes back ("已保存 ✓").
 
 The form talks to the store through the small :class:`FormBackend` protocol, so tests can also use an
 in-memory backend. It never imports scipy, statsmodels or matplotlib.
@@ -33,6 +32,7 @@ import ipywidgets as w
 from toolkit.collect.attempts import AttemptLimiter, Locked, locked_message, shared_limiter
 from toolkit.collect.controls import ChoiceGroup, MultiChoice, NumberPad, SharedLooks
 from toolkit.collect.i18n import t
+from toolkit.collect.repeat_controls import repeat_widgets
 from toolkit.collect.style import CSS
 from toolkit.collect.xlsform_controls import (
     HIDDEN_TYPES,
@@ -645,7 +645,7 @@ class SurveyForm:
             f'<div class="sh-title">{_escape(title)}</div>'
             f'<div class="sh-progress">{_escape(t("progress", self.language, page=position, pages=len(visible)))}</div>'
         )
-        questions = [self._render_question(q, form_page) for q in form_page.questions]
+        questions = repeat_widgets(self, form_page)  # a repeat: one control per repeat group
         back = self._button(t("back", self.language), "sh-nav")
         back.disabled = position == 1
         back.on_click(lambda _b: self.back())

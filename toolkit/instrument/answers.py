@@ -673,11 +673,16 @@ def check_answers(
         if constraint is not None and not is_true(constraint, visible, current=value):
             message = _message(question.constraint_message, DEFAULT_CONSTRAINT_MESSAGE, language)
             problems.append(Problem(where, message, None, name))
+    from toolkit.instrument.answers_repeat import check_repeat_answers, repeat_ids
+
+    problems += check_repeat_answers(
+        survey, answers, check=check_answers, language=language, require=require
+    )
     known = {v.name for v in variables}
     problems += [
         _unknown_problem(survey, key, sorted(known), subjects)
         for key in answers
-        if key not in known
+        if key not in known and key not in repeat_ids(survey)
     ]
     return problems
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet ker
 __all__ = ["BallotsMixin"]
 
 from toolkit.store.core import StoreBase
+from toolkit.store.repeat_rows import store_repeat_rows
 
 _CODE_ALPHABET = "0123456789"  # digits only: tapped on the form's number pad by elderly residents
 _CODE_LENGTH = 8
@@ -367,6 +368,7 @@ class BallotsMixin(StoreBase):
                 "mode": submission.mode,
             },
         )
+        store_repeat_rows(connection, submission.uuid, survey, answers)
         if row.has_draft:
             connection.execute(end_draft, keys)
         return SubmitResult(submission.uuid, meeting.meeting_id, "stored", now)

@@ -8,7 +8,7 @@ for anonymous instruments ``ballot_codes`` keeps no link to the ballot and only 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
 ['attendance', 'ballot_codes', 'case_meetings', 'case_outcomes', 'cases', 'codings',
  'drafts', 'instruments', 'meeting_closings', 'meetings', 'online_windows', 'participant_names',
- 'participants', 'rectification_items', 'submissions', 'turns']
+ 'participants', 'rectification_items', 'repeat_rows', 'submissions', 'turns']
 
 (The case tables are defined in :mod:`toolkit.store.cases_schema` on this same metadata.)
 """
@@ -36,6 +36,7 @@ __all__ = [
     "online_windows",
     "participant_names",
     "participants",
+    "repeat_rows",
     "submissions",
     "turns",
 ]
@@ -278,4 +279,22 @@ online_windows = sa.Table(
     sa.Column("plan_text", sa.Text),
     sa.Column("plan_images", JSONType),
     sa.CheckConstraint("closes_at > opens_at", name="order"),
+)
+
+#: The answers of repeat groups: one row per ballot, repeat, instance (1, 2, ...) and variable,
+#: written with the ballot in its transaction (see :mod:`toolkit.store.repeats`).
+repeat_rows = sa.Table(
+    "repeat_rows",
+    metadata,
+    sa.Column(
+        "submission_id",
+        sa.String(36),
+        sa.ForeignKey("submissions.submission_id"),
+        primary_key=True,
+    ),
+    sa.Column("repeat", sa.String(100), primary_key=True),
+    sa.Column("instance", sa.Integer, primary_key=True),
+    sa.Column("variable", sa.String(100), primary_key=True),
+    sa.Column("value", JSONType, nullable=False),
+    sa.CheckConstraint("instance >= 1", name="instance"),
 )

@@ -29,13 +29,14 @@ whenever a store is opened, so a database made by an older release opens with ne
 - :mod:`~toolkit.store.codes`: ballot codes as HMAC-SHA256 under a secret outside the database;
 - :mod:`~toolkit.store.guard`: size and Unicode bounds on ballots and drafts;
 - :mod:`~toolkit.store.reads` and :mod:`~toolkit.store.counts`: the response tables and counts;
+- :mod:`~toolkit.store.repeats`: repeat groups' answers as child rows and their long table;
 - :mod:`~toolkit.store.cases`: cases (议题), their meetings in order and rectification items.
 
 Examples
 --------
 >>> store = Store.open("sqlite://")          # in memory; the default is data/sanhui.db
 >>> store.schema_revision
-'0010_online'
+'0011_repeats'
 >>> store.close()
 """
 
@@ -73,6 +74,7 @@ from toolkit.store.records import (  # noqa: F401  (re-exported for existing imp
     Submission,
     SubmitResult,
 )
+from toolkit.store.repeats import RepeatsMixin
 from toolkit.store.roster import RosterMixin
 from toolkit.store.turns import TurnsMixin
 
@@ -96,6 +98,7 @@ class Store(
     MeetingsMixin,
     TurnsMixin,
     OnlineMixin,
+    RepeatsMixin,
 ):
     """The durable ballot store. Open one with :meth:`Store.open`.
 
