@@ -293,7 +293,6 @@ LARGE: dict[str, int] = {
     "toolkit/analysis/satisfaction.py": 1186,
     "toolkit/analysis/agreement.py": 850,
     "toolkit/synth/ballots.py": 892,
-    "toolkit/collect/form.py": 893,
 }
 
 
