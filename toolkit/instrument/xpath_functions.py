@@ -40,6 +40,8 @@ from typing import Any
 
 import regex as _regex
 
+from toolkit.instrument.xpath_values import to_boolean, to_number, to_string
+
 __all__ = [
     "EXTRA_FUNCTIONS",
     "EXTRA_USAGE",
@@ -187,7 +189,6 @@ def _fmt_date(value: str, fmt: str) -> str:
 
 def call_extra(ev: Any, name: str, args: tuple[Any, ...]) -> str | float | bool:
     """Evaluate ``name(args)`` with the evaluator ``ev`` (its ``run``, ``values``, ``today``)."""
-    from toolkit.instrument.expressions import to_boolean, to_number, to_string
 
     def s(i: int) -> str:
         return to_string(ev.run(args[i]))
