@@ -40,13 +40,7 @@ LAYERS: dict[str, int] = {
 
 #: Imports back up that are known and being removed, each with the reason it is still there. The
 #: test fails on any other, and fails when one of these is gone (so the list only shrinks).
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "toolkit.instrument.odk_import",
-        "toolkit.exports.tables",
-    ): "read_odk_csv builds the wide table with exports.tables.responses_from_answers; to move "
-    "with the instrument pipeline rework",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 #: Import cycles that are known and being removed (imports inside functions, so not at import
