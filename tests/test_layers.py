@@ -63,10 +63,6 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
     "untangle",
     ("toolkit.instrument.expressions", "toolkit.instrument.xpath_functions"): "the expression "
     "evaluator and its XPath functions import each other; to untangle",
-    ("toolkit.store.ballots", "toolkit.store.core", "toolkit.store.writer"): "the single writer "
-    "and the store's core import each other; to untangle",
-    ("toolkit.store.closing", "toolkit.store.meetings", "toolkit.store.store"): "meeting closing "
-    "and the Store facade import each other; to untangle",
 }
 
 
