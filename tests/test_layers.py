@@ -52,15 +52,6 @@ KNOWN_CYCLES: dict[tuple[str, ...], str] = {
         "toolkit.instrument.xlsform",
     ): "load_survey reads .xlsx through read_xlsform, and dump/xlsform check their output by "
     "loading it back; being untangled with the instrument pipeline",
-    # landed with the meeting commands, the single writer and meeting closing (issues 11, 12):
-    (
-        "toolkit.cli",
-        "toolkit.commands.links",
-        "toolkit.commands.meeting",
-        "toolkit.commands.online",
-        "toolkit.commands.printing",
-    ): "the meeting, printing, links and online command groups import each other and cli; to "
-    "untangle",
     ("toolkit.instrument.expressions", "toolkit.instrument.xpath_functions"): "the expression "
     "evaluator and its XPath functions import each other; to untangle",
 }
