@@ -46,12 +46,6 @@ KNOWN: dict[tuple[str, str], str] = {}
 #: Import cycles that are known and being removed (imports inside functions, so not at import
 #: time), with the reason; the test fails on any other cycle and when one of these is gone.
 KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    (
-        "toolkit.instrument.dumper",
-        "toolkit.instrument.loader",
-        "toolkit.instrument.xlsform",
-    ): "load_survey reads .xlsx through read_xlsform, and dump/xlsform check their output by "
-    "loading it back; being untangled with the instrument pipeline",
     ("toolkit.instrument.expressions", "toolkit.instrument.xpath_functions"): "the expression "
     "evaluator and its XPath functions import each other; to untangle",
 }
