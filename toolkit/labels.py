@@ -18,14 +18,20 @@ Answers are shown as their stored codes (``satisfied``) or as labels in Chinese 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from toolkit._checks import check_option
 
 __all__ = [
+    "CASE_STAGES",
+    "CASE_VENUES",
+    "CASE_WORDS",
     "CHANNELS",
     "CHART_WORDS",
+    "COORDINATION_WORDS",
     "GENDERS",
+    "HEARING_COLUMNS",
+    "HEARING_WORDS",
     "INDICATOR",
     "IPA_SOURCES",
     "IPA_WORDS",
@@ -44,6 +50,7 @@ __all__ = [
     "TABLES",
     "VARIABLES",
     "Labels",
+    "by_language",
     "check_labels",
     "label_language",
     "word",
@@ -384,6 +391,294 @@ IPA_SOURCES: dict[str, dict[str, str]] = {
 }
 
 
+#: The coordination meeting's page (toolkit.report.coordination).
+COORDINATION_WORDS: dict[str, dict[str, str]] = {
+    "outcome": {
+        "zh": "协调结果",
+        "en": "Outcome",
+    },
+    "views": {
+        "zh": "各方对是否达成一致的看法",
+        "en": "The parties' view of the agreement",
+    },
+    "process": {
+        "zh": "对协调过程的满意率（满意+基本满意）",
+        "en": ("Satisfaction with how the meeting was run (satisfied + basically satisfied)"),
+    },
+    "agreement": {
+        "zh": "结果：{agreement}；到场 {parties} 方。",
+        "en": "Result: {agreement}; {parties} parties at the table.",
+    },
+    "terms": {
+        "zh": "议定条款：",
+        "en": "Agreed terms:",
+    },
+    "no_case": {
+        "zh": "本次会议尚未登记到任何议题，没有记录协调结果。",
+        "en": "This meeting is not linked to a case; no outcome is recorded.",
+    },
+    "ballots": {
+        "zh": "反馈表 {n} 份。",
+        "en": "{n} feedback forms.",
+    },
+    "interval": {
+        "zh": "比例后附 95% 置信区间（Wilson）。",
+        "en": "Shares with 95% Wilson intervals.",
+    },
+    "reached": {
+        "zh": "达成一致",
+        "en": "agreement reached",
+    },
+    "partial": {
+        "zh": "部分达成一致",
+        "en": "partial agreement",
+    },
+    "none": {
+        "zh": "没有达成一致",
+        "en": "no agreement",
+    },
+}
+
+
+#: The hearing's page (toolkit.report.hearing).
+HEARING_WORDS: dict[str, dict[str, str]] = {
+    "positions": {
+        "zh": "各方案的态度（支持 / 有条件支持 / 反对 / 还没想好）",
+        "en": "Positions on each option (support / conditional / oppose / undecided)",
+    },
+    "by_floor": {
+        "zh": "按楼层的态度（方案一，直接受影响的住户）",
+        "en": "Positions by floor (option 1, directly affected residents)",
+    },
+    "by_affected": {
+        "zh": "按受影响程度的态度（方案一）",
+        "en": "Positions by how strongly affected (option 1)",
+    },
+    "consensus": {
+        "zh": "意见一致程度",
+        "en": "Consensus",
+    },
+    "concerns": {
+        "zh": "关心的问题",
+        "en": "Concerns raised",
+    },
+    "pairs": {
+        "zh": "同时提出的问题（最常见的组合）",
+        "en": "Concerns raised together (most common pairs)",
+    },
+    "ballots": {
+        "zh": "有效意见表 {n} 份。",
+        "en": "{n} valid opinion forms.",
+    },
+    "interval": {
+        "zh": "比例后附 95% 置信区间（Wilson）；听证会人数少，区间较宽。",
+        "en": ("Shares with 95% Wilson intervals; hearings are small, so intervals are wide."),
+    },
+    "test": {
+        "zh": (
+            "卡方检验 X² = {statistic:.2f}，自由度 {df}，p ="
+            " {p:.3f}；Cramér's V = {v:.2f}（最小期望频数 {"
+            "e:.1f}{warn}）。"
+        ),
+        "en": (
+            "Chi-square X² = {statistic:.2f}, df {d"
+            "f}, p = {p:.3f}; Cramér's V = {v:.2f} "
+            "(smallest expected count {e:.1f}{warn}"
+            ")."
+        ),
+    },
+    "small": {
+        "zh": "，小于5，检验仅供参考",
+        "en": ", below 5: read the test with care",
+    },
+    "suppressed": {
+        "zh": "人数不足5人的组不单列。",
+        "en": "Groups of fewer than 5 are not shown.",
+    },
+    "consensus_note": {
+        "zh": (
+            "Tastle–Wierman 一致度：1 为完全一致，0 为两极对立；van"
+            " der Eijk A：1 为完全一致，0 为均匀分散，−1 为两极对立。"
+        ),
+        "en": (
+            "Tastle–Wierman consensus: 1 unanimous,"
+            " 0 split between the extremes; van der"
+            " Eijk A: 1 unanimous, 0 uniform, −1 po"
+            "larised."
+        ),
+    },
+    "none": {
+        "zh": "无",
+        "en": "none",
+    },
+}
+
+
+#: Column names of the hearing's tables.
+HEARING_COLUMNS: dict[str, dict[str, str]] = {
+    "item": {
+        "zh": "方案",
+        "en": "option",
+    },
+    "level": {
+        "zh": "态度",
+        "en": "position",
+    },
+    "count": {
+        "zh": "人数",
+        "en": "count",
+    },
+    "n": {
+        "zh": "回答人数",
+        "en": "answered",
+    },
+    "estimate": {
+        "zh": "比例",
+        "en": "share",
+    },
+    "ci": {
+        "zh": "95% 置信区间",
+        "en": "95% CI",
+    },
+    "measure": {
+        "zh": "指标",
+        "en": "measure",
+    },
+    "level_other": {
+        "zh": "同时提出",
+        "en": "with",
+    },
+    "effect_size": {
+        "zh": "phi",
+        "en": "phi",
+    },
+}
+
+
+#: The case report (toolkit.report.case).
+CASE_WORDS: dict[str, dict[str, str]] = {
+    "title": {
+        "zh": "议题报告：{title}",
+        "en": "Case report: {title}",
+    },
+    "timeline": {
+        "zh": "时间线",
+        "en": "Timeline",
+    },
+    "positions": {
+        "zh": "听证会：各方案的态度",
+        "en": "Hearing: positions on each option",
+    },
+    "agreement": {
+        "zh": "协调会：协议",
+        "en": "Coordination: agreement",
+    },
+    "satisfaction": {
+        "zh": "评议会：总体评价满意率（满意+基本满意）",
+        "en": "Evaluation: overall broad satisfaction rate",
+    },
+    "change": {
+        "zh": "整改前后的变化（回头看评议 − 首次评议）",
+        "en": "Change after rectification (follow-up − first evaluation)",
+    },
+    "rectification": {
+        "zh": "整改事项",
+        "en": "Rectification items",
+    },
+    "rectified_vs": {
+        "zh": "整改事项是否比其他事项改善更多",
+        "en": "Did the rectified items improve more than the others?",
+    },
+    "place": {
+        "zh": "类别：{kind}；地点：{place}；当前阶段：{stage}。",
+        "en": "Kind: {kind}; place: {place}; stage: {stage}.",
+    },
+    "no_meetings": {
+        "zh": "尚未登记会议。",
+        "en": "No meetings linked yet.",
+    },
+    "none": {
+        "zh": "无",
+        "en": "none",
+    },
+    "interval": {
+        "zh": "比例后附 95% 置信区间；会议人数少，区间较宽，不能仅凭点估计排名。",
+        "en": (
+            "Rates with 95% intervals; meetings are"
+            " small, so never rank them on the poin"
+            "t estimates alone."
+        ),
+    },
+    "change_note": {
+        "zh": "差值的 95% 置信区间为 Newcombe 混合得分区间，检验为两样本比例卡方检验。",
+        "en": (
+            "Interval of the difference: Newcombe's"
+            " hybrid score interval; test: two-samp"
+            "le chi-square test of proportions."
+        ),
+    },
+    "vs": {
+        "zh": "整改事项平均变化比其他事项高 {d:+.0%}（秩和检验 W = {w:.0f}，p = {p:.3f}；整改 {n} 项，其他 {m} 项）。",
+        "en": (
+            "Rectified items changed {d:+.0%} more "
+            "on average than the others (rank-sum W"
+            " = {w:.0f}, p = {p:.3f}; {n} rectified"
+            ", {m} other items)."
+        ),
+    },
+}
+
+
+#: The stages of a case, in the case report.
+CASE_STAGES: dict[str, dict[str, str]] = {
+    "hearing": {
+        "zh": "听证会",
+        "en": "hearing",
+    },
+    "coordination": {
+        "zh": "协调会",
+        "en": "coordination",
+    },
+    "evaluation": {
+        "zh": "评议会",
+        "en": "evaluation",
+    },
+    "follow_up": {
+        "zh": "回头看评议",
+        "en": "follow-up",
+    },
+    "opened": {
+        "zh": "立项",
+        "en": "opened",
+    },
+    "rectification": {
+        "zh": "整改",
+        "en": "rectification",
+    },
+    "closed": {
+        "zh": "结案",
+        "en": "closed",
+    },
+}
+
+
+#: Where a meeting is held, in the case report.
+CASE_VENUES: dict[str, dict[str, str]] = {
+    "community": {
+        "zh": "社区",
+        "en": "community",
+    },
+    "park": {
+        "zh": "园区",
+        "en": "park",
+    },
+    "online": {
+        "zh": "线上",
+        "en": "online",
+    },
+}
+
+
 #: Every table above by name (for checks that they agree).
 TABLES: dict[str, dict[str, dict[str, str]]] = {
     "LEVELS": LEVELS,
@@ -404,6 +699,12 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "QUADRANTS": QUADRANTS,
     "IPA_WORDS": IPA_WORDS,
     "IPA_SOURCES": IPA_SOURCES,
+    "COORDINATION_WORDS": COORDINATION_WORDS,
+    "HEARING_WORDS": HEARING_WORDS,
+    "HEARING_COLUMNS": HEARING_COLUMNS,
+    "CASE_WORDS": CASE_WORDS,
+    "CASE_STAGES": CASE_STAGES,
+    "CASE_VENUES": CASE_VENUES,
 }
 
 
@@ -411,3 +712,21 @@ def word(table: dict[str, dict[str, str]], key: str, language: str, **values: ob
     """The text of ``key`` in ``language`` from ``table``, with ``{name}`` fields filled in."""
     text = table[key][language]
     return text.format(**values) if values else text
+
+
+def by_language(
+    table: dict[str, dict[str, str]], **nested: dict[str, dict[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """A table turned round: ``{"zh": {key: text}, "en": {key: text}}``, for pages that take
+    all their words in one language at once; ``nested`` tables become sub-dicts under their name.
+
+    >>> by_language(SUBJECTS)["en"]["wuye"]
+    'Property management'
+    """
+    return {
+        language: {
+            **{key: text[language] for key, text in table.items()},
+            **{name: {k: v[language] for k, v in sub.items()} for name, sub in nested.items()},
+        }
+        for language in ("zh", "en")
+    }
