@@ -19,9 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 KNOWN = {
     "toolkit/collect/i18n.py": "the tablet's words; moving with the Solara rework of collect/",
     "toolkit/collect/xlsform_controls.py": "words of the XLSForm controls (issue 15b)",
-    # landed with the voice and themes report sections (issue 18); to move into toolkit/labels.py
-    "toolkit/report/themes.py": "the themes section's words",
-    "toolkit/report/voice.py": "the voice section's words",
 }
 
 
