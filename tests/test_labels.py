@@ -16,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Modules still carrying translations of their own, with the reason (the test fails when one of
 #: them no longer does, so the list only shrinks).
-KNOWN = {
-    "toolkit/collect/i18n.py": "the tablet's words; moving with the Solara rework of collect/",
-    "toolkit/collect/xlsform_controls.py": "words of the XLSForm controls (issue 15b)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _fields(text: str) -> set[str]:
