@@ -16,17 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Modules still carrying translations of their own, with the reason (the test fails when one of
 #: them no longer does, so the list only shrinks).
-KNOWN = {
-    "toolkit/collect/i18n.py": "the tablet's words; moving with the Solara rework of collect/",
-    "toolkit/collect/xlsform_controls.py": "words of the XLSForm controls (issue 15b)",
-    # landed with the case reports (issue 14) after this test; to move into toolkit/labels.py
-    "toolkit/report/case.py": "the case report's words",
-    "toolkit/report/coordination.py": "the coordination page's words",
-    "toolkit/report/hearing.py": "the hearing page's words",
-    # landed with the voice and themes report sections (issue 18); to move into toolkit/labels.py
-    "toolkit/report/themes.py": "the themes section's words",
-    "toolkit/report/voice.py": "the voice section's words",
-}
+KNOWN: dict[str, str] = {}
 
 
 def _fields(text: str) -> set[str]:

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from toolkit.commands._common import DEFAULT_DB, database_url  # noqa: F401  (public names of the CLI)
+from toolkit.commands._common import fail as _fail
 from toolkit.commands.case import app as _case_app
 from toolkit.commands.rectify import app as _rectify_app
 
@@ -23,8 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-DEFAULT_DB = "data/sanhui.db"
 
 app.add_typer(_case_app, name="case")
 app.add_typer(_rectify_app, name="rectify")
@@ -37,17 +37,6 @@ def _add_groups() -> None:
     app.add_typer(meeting.app, name="meeting")
     app.add_typer(printing.app, name="print")
     app.add_typer(online.app, name="online")
-
-
-def database_url(database: str | None) -> str:
-    """The store URL: the option, else ``SANHUI_DB``, else the SQLite file ``data/sanhui.db``."""
-    value = database or os.environ.get("SANHUI_DB") or DEFAULT_DB
-    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
-
-
-def _fail(error: Exception) -> typer.Exit:
-    typer.echo(str(error), err=True)
-    return typer.Exit(code=1)
 
 
 @app.command()

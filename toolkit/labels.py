@@ -18,14 +18,20 @@ Answers are shown as their stored codes (``satisfied``) or as labels in Chinese 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from toolkit._checks import check_option
 
 __all__ = [
+    "CASE_STAGES",
+    "CASE_VENUES",
+    "CASE_WORDS",
     "CHANNELS",
     "CHART_WORDS",
+    "COORDINATION_WORDS",
     "GENDERS",
+    "HEARING_COLUMNS",
+    "HEARING_WORDS",
     "INDICATOR",
     "IPA_SOURCES",
     "IPA_WORDS",
@@ -42,8 +48,14 @@ __all__ = [
     "RULE_TEXTS",
     "SUBJECTS",
     "TABLES",
+    "TABLET_WORDS",
+    "THEMES_COLUMNS",
+    "THEMES_TEXT",
     "VARIABLES",
+    "VOICE_COLUMNS",
+    "VOICE_TEXT",
     "Labels",
+    "by_language",
     "check_labels",
     "label_language",
     "word",
@@ -384,6 +396,304 @@ IPA_SOURCES: dict[str, dict[str, str]] = {
 }
 
 
+#: The coordination meeting's page (toolkit.report.coordination).
+COORDINATION_WORDS: dict[str, dict[str, str]] = {
+    "outcome": {"zh": "协调结果", "en": "Outcome"},
+    "views": {"zh": "各方对是否达成一致的看法", "en": "The parties' view of the agreement"},
+    "process": {
+        "zh": "对协调过程的满意率（满意+基本满意）",
+        "en": "Satisfaction with how the meeting was run (satisfied + basically satisfied)",
+    },
+    "agreement": {
+        "zh": "结果：{agreement}；到场 {parties} 方。",
+        "en": "Result: {agreement}; {parties} parties at the table.",
+    },
+    "terms": {"zh": "议定条款：", "en": "Agreed terms:"},
+    "no_case": {
+        "zh": "本次会议尚未登记到任何议题，没有记录协调结果。",
+        "en": "This meeting is not linked to a case; no outcome is recorded.",
+    },
+    "ballots": {"zh": "反馈表 {n} 份。", "en": "{n} feedback forms."},
+    "interval": {
+        "zh": "比例后附 95% 置信区间（Wilson）。",
+        "en": "Shares with 95% Wilson intervals.",
+    },
+    "reached": {"zh": "达成一致", "en": "agreement reached"},
+    "partial": {"zh": "部分达成一致", "en": "partial agreement"},
+    "none": {"zh": "没有达成一致", "en": "no agreement"},
+}
+
+
+#: The hearing's page (toolkit.report.hearing).
+HEARING_WORDS: dict[str, dict[str, str]] = {
+    "positions": {
+        "zh": "各方案的态度（支持 / 有条件支持 / 反对 / 还没想好）",
+        "en": "Positions on each option (support / conditional / oppose / undecided)",
+    },
+    "by_floor": {
+        "zh": "按楼层的态度（方案一，直接受影响的住户）",
+        "en": "Positions by floor (option 1, directly affected residents)",
+    },
+    "by_affected": {
+        "zh": "按受影响程度的态度（方案一）",
+        "en": "Positions by how strongly affected (option 1)",
+    },
+    "consensus": {"zh": "意见一致程度", "en": "Consensus"},
+    "concerns": {"zh": "关心的问题", "en": "Concerns raised"},
+    "pairs": {
+        "zh": "同时提出的问题（最常见的组合）",
+        "en": "Concerns raised together (most common pairs)",
+    },
+    "ballots": {"zh": "有效意见表 {n} 份。", "en": "{n} valid opinion forms."},
+    "interval": {
+        "zh": "比例后附 95% 置信区间（Wilson）；听证会人数少，区间较宽。",
+        "en": "Shares with 95% Wilson intervals; hearings are small, so intervals are wide.",
+    },
+    "test": {
+        "zh": "卡方检验 X² = {statistic:.2f}，自由度 {df}，p = {p:.3f}；Cramér's V = "
+        "{v:.2f}（最小期望频数 {e:.1f}{warn}）。",
+        "en": "Chi-square X² = {statistic:.2f}, df {df}, p = {p:.3f}; Cramér's V = {v:.2f} "
+        "(smallest expected count {e:.1f}{warn}).",
+    },
+    "small": {"zh": "，小于5，检验仅供参考", "en": ", below 5: read the test with care"},
+    "suppressed": {"zh": "人数不足5人的组不单列。", "en": "Groups of fewer than 5 are not shown."},
+    "consensus_note": {
+        "zh": "Tastle–Wierman 一致度：1 为完全一致，0 为两极对立；van der Eijk A：1 为完全一致，0 "
+        "为均匀分散，−1 为两极对立。",
+        "en": "Tastle–Wierman consensus: 1 unanimous, 0 split between the extremes; van der Eijk "
+        "A: 1 unanimous, 0 uniform, −1 polarised.",
+    },
+    "none": {"zh": "无", "en": "none"},
+}
+
+
+#: Column names of the hearing's tables.
+HEARING_COLUMNS: dict[str, dict[str, str]] = {
+    "item": {"zh": "方案", "en": "option"},
+    "level": {"zh": "态度", "en": "position"},
+    "count": {"zh": "人数", "en": "count"},
+    "n": {"zh": "回答人数", "en": "answered"},
+    "estimate": {"zh": "比例", "en": "share"},
+    "ci": {"zh": "95% 置信区间", "en": "95% CI"},
+    "measure": {"zh": "指标", "en": "measure"},
+    "level_other": {"zh": "同时提出", "en": "with"},
+    "effect_size": {"zh": "phi", "en": "phi"},
+}
+
+
+#: The case report (toolkit.report.case).
+CASE_WORDS: dict[str, dict[str, str]] = {
+    "title": {"zh": "议题报告：{title}", "en": "Case report: {title}"},
+    "timeline": {"zh": "时间线", "en": "Timeline"},
+    "positions": {"zh": "听证会：各方案的态度", "en": "Hearing: positions on each option"},
+    "agreement": {"zh": "协调会：协议", "en": "Coordination: agreement"},
+    "satisfaction": {
+        "zh": "评议会：总体评价满意率（满意+基本满意）",
+        "en": "Evaluation: overall broad satisfaction rate",
+    },
+    "change": {
+        "zh": "整改前后的变化（回头看评议 − 首次评议）",
+        "en": "Change after rectification (follow-up − first evaluation)",
+    },
+    "rectification": {"zh": "整改事项", "en": "Rectification items"},
+    "rectified_vs": {
+        "zh": "整改事项是否比其他事项改善更多",
+        "en": "Did the rectified items improve more than the others?",
+    },
+    "place": {
+        "zh": "类别：{kind}；地点：{place}；当前阶段：{stage}。",
+        "en": "Kind: {kind}; place: {place}; stage: {stage}.",
+    },
+    "no_meetings": {"zh": "尚未登记会议。", "en": "No meetings linked yet."},
+    "none": {"zh": "无", "en": "none"},
+    "interval": {
+        "zh": "比例后附 95% 置信区间；会议人数少，区间较宽，不能仅凭点估计排名。",
+        "en": "Rates with 95% intervals; meetings are small, so never rank them on the point "
+        "estimates alone.",
+    },
+    "change_note": {
+        "zh": "差值的 95% 置信区间为 Newcombe 混合得分区间，检验为两样本比例卡方检验。",
+        "en": "Interval of the difference: Newcombe's hybrid score interval; test: two-sample "
+        "chi-square test of proportions.",
+    },
+    "vs": {
+        "zh": "整改事项平均变化比其他事项高 {d:+.0%}（秩和检验 W = {w:.0f}，p = {p:.3f}；整改 {n} "
+        "项，其他 {m} 项）。",
+        "en": "Rectified items changed {d:+.0%} more on average than the others (rank-sum W = "
+        "{w:.0f}, p = {p:.3f}; {n} rectified, {m} other items).",
+    },
+}
+
+
+#: The stages of a case, in the case report.
+CASE_STAGES: dict[str, dict[str, str]] = {
+    "hearing": {"zh": "听证会", "en": "hearing"},
+    "coordination": {"zh": "协调会", "en": "coordination"},
+    "evaluation": {"zh": "评议会", "en": "evaluation"},
+    "follow_up": {"zh": "回头看评议", "en": "follow-up"},
+    "opened": {"zh": "立项", "en": "opened"},
+    "rectification": {"zh": "整改", "en": "rectification"},
+    "closed": {"zh": "结案", "en": "closed"},
+}
+
+
+#: Where a meeting is held, in the case report.
+CASE_VENUES: dict[str, dict[str, str]] = {
+    "community": {"zh": "社区", "en": "community"},
+    "park": {"zh": "园区", "en": "park"},
+    "online": {"zh": "线上", "en": "online"},
+}
+
+
+#: The themes section of the meeting report (toolkit.report.themes).
+THEMES_TEXT: dict[str, dict[str, str]] = {
+    "heading": {"zh": "## 意见主题", "en": "## Themes of the comments"},
+    "intro": {
+        "zh": "{coded} 条书面意见经 {coders} 名编码员独立编码（编码表 {codebook}），分歧已核对 "
+        "{settled} 条、待核对 {open} 条（未计入下表）。下表为各评价等级的意见中出现各主题的比"
+        "例（按各评议对象的总体评价；不足 5 票的格不公布）。",
+        "en": "{coded} written comments were coded independently by {coders} coders (codebook "
+        "{codebook}); {settled} disagreements reconciled, {open} open (left out below). The "
+        "table shows how often each theme occurs among the comments at each overall rating "
+        "(cells of fewer than 5 ballots are not shown).",
+    },
+    "agreement": {
+        "zh": "编码一致性（Krippendorff α，名义尺度）：",
+        "en": "Agreement between coders (Krippendorff's alpha, nominal):",
+    },
+    "title": {"zh": "各评价等级意见中的主题", "en": "Themes by overall rating"},
+    "x": {"zh": "提到该主题的意见占比", "en": "Share of comments with the theme"},
+    "words": {"zh": "各评价等级意见中的常见词：", "en": "Frequent words by rating:"},
+}
+
+
+#: Column names of the themes section's tables.
+THEMES_COLUMNS: dict[str, dict[str, str]] = {
+    "theme": {"zh": "主题", "en": "Theme"},
+    "alpha": {"zh": "α", "en": "alpha"},
+    "agreeing": {"zh": "一致比例%", "en": "% agreeing"},
+    "rating": {"zh": "评价", "en": "Rating"},
+    "words": {"zh": "常见词", "en": "Frequent words"},
+}
+
+
+#: The voice section of the meeting report (toolkit.report.voice).
+VOICE_TEXT: dict[str, dict[str, str]] = {
+    "heading": {"zh": "## 发言情况", "en": "## Voice: who spoke"},
+    "intro": {
+        "zh": "会议记录员按发言人类别（不记姓名）记录了 {turns} 次发言，共 {minutes:.0f} "
+        "分钟。出席 {present} 人中有 {speakers} 人（按座位号）发过言。发言时间的基尼系数为 "
+        "{gini}（0 表示人人发言时间相同，越接近 1 越集中）；发言最多的 10% "
+        "的人占全部发言时间的 {top}。",
+        "en": "The secretary recorded {turns} turns by speaker category (no names), {minutes:.0f} "
+        "minutes in all. {speakers} of the {present} people present (by seat) spoke. The "
+        "Gini coefficient of speaking time is {gini} (0: everyone equally long; towards 1: a "
+        "few speak); the top 10 % of speakers held {top} of the time.",
+    },
+    "no_seats": {
+        "zh": "未按座位号记录，不计算个人间的不平等。",
+        "en": "Turns were not recorded by seat, so inequality between people is not computed.",
+    },
+    "x": {"zh": "人数累计占比（按发言时间从少到多）", "en": "Cumulative share of people"},
+    "y": {"zh": "发言时间累计占比", "en": "Cumulative share of speaking time"},
+    "equal": {"zh": "人人相同", "en": "equal"},
+    "gini": {"zh": "基尼系数 {value:.2f}", "en": "Gini {value:.2f}"},
+    "share_time": {"zh": "发言时间占比", "en": "Share of speaking time"},
+    "share_turns": {"zh": "发言次数占比", "en": "Share of turns"},
+    "lorenz_title": {"zh": "发言时间的洛伦兹曲线", "en": "Lorenz curve of speaking time"},
+    "share_title": {"zh": "各方发言占比", "en": "Shares of the floor"},
+}
+
+
+#: Column names of the voice section's tables.
+VOICE_COLUMNS: dict[str, dict[str, str]] = {
+    "group": {"zh": "发言方", "en": "Group"},
+    "turns": {"zh": "次数", "en": "Turns"},
+    "minutes": {"zh": "分钟", "en": "Minutes"},
+    "share_turns": {"zh": "次数占比", "en": "Share of turns"},
+    "share_time": {"zh": "时间占比", "en": "Share of time"},
+    "category": {"zh": "发言人类别", "en": "Category"},
+    "mean_seconds": {"zh": "平均每次（秒）", "en": "Mean seconds per turn"},
+    "speaker": {"zh": "前一位", "en": "Speaker"},
+    "followed_by": {"zh": "接着发言", "en": "Followed by"},
+    "times": {"zh": "次数", "en": "Times"},
+    "share_followed": {"zh": "占前一位之后发言的比例", "en": "Share of what followed"},
+}
+
+
+#: The words of the tablet form, sign-in page and board (toolkit.collect.i18n); residents see
+#: these, so they stay short and plain.
+TABLET_WORDS: dict[str, dict[str, str]] = {
+    "progress": {"zh": "第 {page} / {pages} 页", "en": "Page {page} of {pages}"},
+    "back": {"zh": "上一页", "en": "Back"},
+    "next": {"zh": "下一页", "en": "Next"},
+    "review": {"zh": "检查答案", "en": "Review"},
+    "review_title": {"zh": "请检查您的回答", "en": "Please check your answers"},
+    "review_hint": {
+        "zh": "如需修改，请点“修改”。确认无误后请点“提交”。",
+        "en": "Tap “Change” to correct an answer. Tap “Submit” when everything is right.",
+    },
+    "change": {"zh": "修改", "en": "Change"},
+    "submit": {"zh": "提交", "en": "Submit"},
+    "submitting": {"zh": "正在提交…", "en": "Submitting…"},
+    "thanks_title": {
+        "zh": "提交成功，谢谢您的参与！",
+        "en": "Submitted. Thank you for taking part!",
+    },
+    "thanks_hint": {
+        "zh": "请把平板交还工作人员，或交给下一位居民。",
+        "en": "Please hand the tablet back to the staff or to the next resident.",
+    },
+    "next_respondent": {"zh": "下一位", "en": "Next person"},
+    "not_answered": {"zh": "（未回答）", "en": "(not answered)"},
+    "saved": {"zh": "已保存 ✓", "en": "Saved ✓"},
+    "save_failed": {
+        "zh": "保存失败，请联系工作人员",
+        "en": "Could not save. Please ask the staff.",
+    },
+    "submit_failed": {
+        "zh": "保存失败，请联系工作人员。您的回答仍在，可以稍后再点“提交”。",
+        "en": "Could not save. Please ask the staff. Your answers are kept; tap “Submit” again later.",
+    },
+    "rejected": {
+        "zh": "有题目需要修改，请看红色提示。",
+        "en": "Some answers need attention; see the messages in red.",
+    },
+    "large_text": {"zh": "大字", "en": "Large text"},
+    "language": {"zh": "English", "en": "中文"},
+    "required": {"zh": "此题必答", "en": "This question is required"},
+    "restored": {
+        "zh": "已恢复您上次未提交的回答。",
+        "en": "Your unsubmitted answers have been restored.",
+    },
+    "code_title": {"zh": "请输入选票上的验证码", "en": "Please enter the code on your ballot slip"},
+    "code_start": {"zh": "开始填写", "en": "Start"},
+    "code_invalid": {
+        "zh": "验证码不正确或已使用，请核对后重试，或联系工作人员。",
+        "en": "This code is wrong or already used. Please check it or ask the staff.",
+    },
+    "code_used": {
+        "zh": "这个验证码已经投过票了，每个验证码只能投一次。如有疑问请联系工作人员。",
+        "en": "This code has already been used to vote; each code votes once. Ask the staff.",
+    },
+    "clear": {"zh": "清除", "en": "Clear"},
+    "delete": {"zh": "删除", "en": "Delete"},
+    "number_invalid": {"zh": "请输入数字", "en": "Please enter a number"},
+    "integer_invalid": {"zh": "请输入整数", "en": "Please enter a whole number"},
+    "date_hint": {"zh": "请选择日期", "en": "Choose a date"},
+    "subject_page": {"zh": "{title}：{subject}", "en": "{title}: {subject}"},
+    "page_failed": {
+        "zh": "页面暂时无法打开，请联系工作人员。",
+        "en": "This page cannot open right now. Please ask the staff.",
+    },
+    "offline": {
+        "zh": "与服务器的连接已断开，请不要关闭页面，正在重新连接……",
+        "en": "The connection is lost. Please keep this page open; reconnecting…",
+    },
+    "other_choice": {"zh": "其他", "en": "Other"},
+}
+
+
 #: Every table above by name (for checks that they agree).
 TABLES: dict[str, dict[str, dict[str, str]]] = {
     "LEVELS": LEVELS,
@@ -404,6 +714,12 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "QUADRANTS": QUADRANTS,
     "IPA_WORDS": IPA_WORDS,
     "IPA_SOURCES": IPA_SOURCES,
+    "COORDINATION_WORDS": COORDINATION_WORDS,
+    "HEARING_WORDS": HEARING_WORDS,
+    "HEARING_COLUMNS": HEARING_COLUMNS,
+    "CASE_WORDS": CASE_WORDS,
+    "CASE_STAGES": CASE_STAGES,
+    "CASE_VENUES": CASE_VENUES,
 }
 
 
@@ -411,3 +727,21 @@ def word(table: dict[str, dict[str, str]], key: str, language: str, **values: ob
     """The text of ``key`` in ``language`` from ``table``, with ``{name}`` fields filled in."""
     text = table[key][language]
     return text.format(**values) if values else text
+
+
+def by_language(
+    table: dict[str, dict[str, str]], **nested: dict[str, dict[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """A table turned round: ``{"zh": {key: text}, "en": {key: text}}``, for pages that take
+    all their words in one language at once; ``nested`` tables become sub-dicts under their name.
+
+    >>> by_language(SUBJECTS)["en"]["wuye"]
+    'Property management'
+    """
+    return {
+        language: {
+            **{key: text[language] for key, text in table.items()},
+            **{name: {k: v[language] for k, v in sub.items()} for name, sub in nested.items()},
+        }
+        for language in ("zh", "en")
+    }

@@ -125,6 +125,10 @@ COLUMNS: dict[str, str] = {
     "top": "fraction of people at the top",
     "code": "a code: the stored code of a response level, or a code of a codebook",
     "docs": "number of documents containing a term",
+    # coded comments (coding_disagreements, final_codes)
+    "submission_id": "the ballot a comment belongs to",
+    "question": "the question a comment answers",
+    "codes": "the codes given to a comment (a sorted list)",
     # counts of what a result was computed from
     "n_items": "number of items in the scale",
     "n_raters": "number of raters",
@@ -243,6 +247,17 @@ SPECIFIC: dict[str, dict[str, str]] = {
         "expected": "count expected from the population share",
         "dissimilarity": "Duncan's index of dissimilarity",
     },
+    "coding_agreement": {"agreement": "share of comments on which the coders agree (observed)"},
+    "coding_disagreements": {
+        "differing": "the codes the coders do not all give",
+        "reconciled": "whether a reconciled (final) coding of the comment is recorded",
+    },
+    "final_codes": {"source": "where the codes come from: final, agreed or single"},
+    "turn_transitions": {
+        "from": "the group of the speaker before",
+        "to": "the group of the speaker who followed",
+    },
+    "voice_shares": {"group": "the group of speakers (residents, cadres, evaluated)"},
     "response_rates": {
         "e": "estimated share of eligible cases among those of unknown eligibility (AAPOR e)",
         "formula": "the AAPOR formula of the rate",

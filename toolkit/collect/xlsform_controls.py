@@ -16,6 +16,7 @@ from typing import Any
 
 from toolkit.instrument.answers_xlsform import calculate, offered
 from toolkit.instrument.model import ChoiceList, Question, Survey
+from toolkit.labels import TABLET_WORDS
 
 __all__ = ["HIDDEN_TYPES", "PLACEHOLDERS", "metadata_paradata", "options", "recalculate"]
 
@@ -23,7 +24,7 @@ __all__ = ["HIDDEN_TYPES", "PLACEHOLDERS", "metadata_paradata", "options", "reca
 HIDDEN_TYPES = ("calculate",)
 #: What a time or date-time box shows before anything is typed.
 PLACEHOLDERS = {"time": "HH:MM", "datetime": "YYYY-MM-DDTHH:MM"}
-_OTHER = {"zh": "其他", "en": "Other"}
+_OTHER = TABLET_WORDS["other_choice"]
 
 
 def options(

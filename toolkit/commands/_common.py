@@ -1,4 +1,7 @@
-"""Helpers shared by the command groups: the store URL and the error exit."""
+"""Helpers shared by the command groups and :mod:`toolkit.cli`: the store URL and the error exit.
+
+The groups import these from here, never from :mod:`toolkit.cli` (which imports the groups).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,16 @@ def store_url(database: str | None) -> str:
     """The store URL: the option, else ``SANHUI_DB``, else the SQLite file ``data/sanhui.db``."""
     value = database or os.environ.get("SANHUI_DB") or DEFAULT_DB
     return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
+#: The name :mod:`toolkit.cli` has always used for :func:`store_url`.
+database_url = store_url
+
+
+def fail(error: Exception) -> typer.Exit:
+    """Print the error on stderr; return the exit (code 1) for the caller to raise."""
+    typer.echo(str(error), err=True)
+    return typer.Exit(code=1)
 
 
 @contextmanager

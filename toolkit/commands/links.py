@@ -77,7 +77,8 @@ def links(
     database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
 ) -> None:
     """Issue one-time ballot codes and write one link per household or member."""
-    from toolkit.cli import _fail, database_url
+    from toolkit.commands._common import database_url
+    from toolkit.commands._common import fail as _fail
     from toolkit.errors import ToolkitError
     from toolkit.store import Store
 

@@ -17,7 +17,7 @@ _STATES = {"prepared": "prepared 准备中", "open": "open 进行中", "closed":
 
 
 def _store(database: str | None) -> Any:
-    from toolkit.cli import database_url
+    from toolkit.commands._common import database_url
     from toolkit.store import Store
 
     return Store.open(database_url(database))

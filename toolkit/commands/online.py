@@ -28,7 +28,8 @@ def window(
     database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
 ) -> None:
     """Set (or move) when a meeting's ballot is open online."""
-    from toolkit.cli import _fail, database_url
+    from toolkit.commands._common import database_url
+    from toolkit.commands._common import fail as _fail
     from toolkit.errors import ToolkitError
     from toolkit.store import Store
 
@@ -50,7 +51,8 @@ def plan(
     database: Annotated[str | None, typer.Option(help="Store URL or SQLite path.")] = None,
 ) -> None:
     """Store the plan residents read online before they give their positions."""
-    from toolkit.cli import _fail, database_url
+    from toolkit.commands._common import database_url
+    from toolkit.commands._common import fail as _fail
     from toolkit.errors import ToolkitError
     from toolkit.store import Store
 

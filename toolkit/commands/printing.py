@@ -24,7 +24,7 @@ FormUrl = Annotated[
 
 
 def _run(database: str | None, action: str, meeting_id: str, out: Path, **options: object) -> None:
-    from toolkit.cli import database_url
+    from toolkit.commands._common import database_url
     from toolkit.errors import ToolkitError
     from toolkit.report import paper
     from toolkit.store import Store

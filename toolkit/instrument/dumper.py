@@ -277,7 +277,7 @@ def dump_survey(survey: Survey, *, check: bool = True) -> str:
         width=100,
     )
     if check:
-        from toolkit.instrument.loader import loads_survey
+        from toolkit.instrument.yaml_reader import loads_survey
 
         source = f"<dump of {survey.settings.id} {survey.settings.version}>"
         again = loads_survey(text, source=source)

@@ -62,6 +62,7 @@ import pandas as pd
 from toolkit._checks import check_option, did_you_mean
 from toolkit.errors import DataError, ParameterError
 from toolkit.instrument.model import DONT_KNOW, Question, Survey
+from toolkit.instrument.wide import responses_from_answers
 
 __all__ = ["ODK_META_COLUMNS", "OdkImport", "read_odk_csv"]
 
@@ -378,8 +379,6 @@ def read_odk_csv(
             f"{source}: {len(problems)} value(s) do not fit instrument `{survey.id}`:\n{listed}{more}"
         )
     meta_frame = _meta(table, headers, id_column, meeting_id)
-    from toolkit.exports.tables import responses_from_answers
-
     frame = responses_from_answers(survey, answers, subjects=tuple(found_subjects), meta=meta_frame)
     return OdkImport(
         frame=frame,

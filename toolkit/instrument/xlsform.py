@@ -303,7 +303,7 @@ def convert(src: str | Path, dst: str | Path, *, drop_unsupported: bool = False)
             )
         kinds.append(formats[suffix])
     if kinds[0] == "yaml":
-        from toolkit.instrument.loader import load_survey
+        from toolkit.instrument.yaml_reader import load_survey
 
         survey = load_survey(src)
     else:

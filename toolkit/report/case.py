@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from toolkit import labels
 from toolkit._checks import check_option
 from toolkit.analysis import proportion_ci, rectified_vs_others
 from toolkit.analysis.rectification import satisfaction_change
 from toolkit.errors import DataError
+from toolkit.labels import by_language
 from toolkit.report.page import Section, html_table, paragraph, render_page
 
 if TYPE_CHECKING:
@@ -31,52 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["case_report_data", "case_sections", "render_case_report", "render_meeting_page"]
 
-WORDS: dict[str, dict[str, Any]] = {
-    "zh": {
-        "title": "议题报告：{title}",
-        "timeline": "时间线",
-        "positions": "听证会：各方案的态度",
-        "agreement": "协调会：协议",
-        "satisfaction": "评议会：总体评价满意率（满意+基本满意）",
-        "change": "整改前后的变化（回头看评议 − 首次评议）",
-        "rectification": "整改事项",
-        "rectified_vs": "整改事项是否比其他事项改善更多",
-        "place": "类别：{kind}；地点：{place}；当前阶段：{stage}。",
-        "no_meetings": "尚未登记会议。",
-        "none": "无",
-        "interval": "比例后附 95% 置信区间；会议人数少，区间较宽，不能仅凭点估计排名。",
-        "change_note": "差值的 95% 置信区间为 Newcombe 混合得分区间，检验为两样本比例卡方检验。",
-        "vs": "整改事项平均变化比其他事项高 {d:+.0%}（秩和检验 W = {w:.0f}，p = {p:.3f}；"
-        "整改 {n} 项，其他 {m} 项）。",
-        "stages": {"hearing": "听证会", "coordination": "协调会", "evaluation": "评议会",
-                   "follow_up": "回头看评议", "opened": "立项", "rectification": "整改",
-                   "closed": "结案"},
-        "venues": {"community": "社区", "park": "园区", "online": "线上"},
-    },
-    "en": {
-        "title": "Case report: {title}",
-        "timeline": "Timeline",
-        "positions": "Hearing: positions on each option",
-        "agreement": "Coordination: agreement",
-        "satisfaction": "Evaluation: overall broad satisfaction rate",
-        "change": "Change after rectification (follow-up − first evaluation)",
-        "rectification": "Rectification items",
-        "rectified_vs": "Did the rectified items improve more than the others?",
-        "place": "Kind: {kind}; place: {place}; stage: {stage}.",
-        "no_meetings": "No meetings linked yet.",
-        "none": "none",
-        "interval": "Rates with 95% intervals; meetings are small, so never rank them on the "
-        "point estimates alone.",
-        "change_note": "Interval of the difference: Newcombe's hybrid score interval; test: "
-        "two-sample chi-square test of proportions.",
-        "vs": "Rectified items changed {d:+.0%} more on average than the others (rank-sum W = "
-        "{w:.0f}, p = {p:.3f}; {n} rectified, {m} other items).",
-        "stages": {"hearing": "hearing", "coordination": "coordination", "evaluation":
-                   "evaluation", "follow_up": "follow-up", "opened": "opened",
-                   "rectification": "rectification", "closed": "closed"},
-        "venues": {"community": "community", "park": "park", "online": "online"},
-    },
-}  # fmt: skip
+WORDS: dict[str, dict[str, Any]] = by_language(
+    labels.CASE_WORDS, stages=labels.CASE_STAGES, venues=labels.CASE_VENUES
+)
 
 
 def _outcome(m: Any) -> str:

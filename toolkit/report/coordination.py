@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from toolkit import labels
 from toolkit.analysis import proportion_ci, satisfaction_rates
 from toolkit.errors import DataError
+from toolkit.labels import by_language
 from toolkit.report.page import Section, html_table, paragraph
 
 if TYPE_CHECKING:
@@ -17,30 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["coordination_report_data", "coordination_sections"]
 
 PROCESS_ITEMS = ("process", "mediator", "information")
-WORDS = {
-    "zh": {
-        "outcome": "协调结果",
-        "views": "各方对是否达成一致的看法",
-        "process": "对协调过程的满意率（满意+基本满意）",
-        "agreement": "结果：{agreement}；到场 {parties} 方。",
-        "terms": "议定条款：",
-        "no_case": "本次会议尚未登记到任何议题，没有记录协调结果。",
-        "ballots": "反馈表 {n} 份。",
-        "interval": "比例后附 95% 置信区间（Wilson）。",
-        "reached": "达成一致", "partial": "部分达成一致", "none": "没有达成一致",
-    },
-    "en": {
-        "outcome": "Outcome",
-        "views": "The parties' view of the agreement",
-        "process": "Satisfaction with how the meeting was run (satisfied + basically satisfied)",
-        "agreement": "Result: {agreement}; {parties} parties at the table.",
-        "terms": "Agreed terms:",
-        "no_case": "This meeting is not linked to a case; no outcome is recorded.",
-        "ballots": "{n} feedback forms.",
-        "interval": "Shares with 95% Wilson intervals.",
-        "reached": "agreement reached", "partial": "partial agreement", "none": "no agreement",
-    },
-}  # fmt: skip
+WORDS = by_language(labels.COORDINATION_WORDS)
 
 
 def coordination_report_data(store: Store, meeting_id: str) -> dict[str, Any]:

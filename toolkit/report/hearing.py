@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from toolkit import labels
 from toolkit.analysis.hearing import (
     concern_cooccurrence,
     concern_frequency,
@@ -20,6 +21,7 @@ from toolkit.analysis.hearing import (
     position_shares,
 )
 from toolkit.errors import DataError
+from toolkit.labels import by_language
 from toolkit.report.page import Section, html_table, paragraph
 
 if TYPE_CHECKING:
@@ -29,49 +31,8 @@ __all__ = ["hearing_report_data", "hearing_sections"]
 
 MIN_CELL = 5
 OPTIONS = ("option_1", "option_2", "option_3")
-WORDS = {
-    "zh": {
-        "positions": "各方案的态度（支持 / 有条件支持 / 反对 / 还没想好）",
-        "by_floor": "按楼层的态度（方案一，直接受影响的住户）",
-        "by_affected": "按受影响程度的态度（方案一）",
-        "consensus": "意见一致程度",
-        "concerns": "关心的问题",
-        "pairs": "同时提出的问题（最常见的组合）",
-        "ballots": "有效意见表 {n} 份。",
-        "interval": "比例后附 95% 置信区间（Wilson）；听证会人数少，区间较宽。",
-        "test": "卡方检验 X² = {statistic:.2f}，自由度 {df}，p = {p:.3f}；Cramér's V = {v:.2f}"
-        "（最小期望频数 {e:.1f}{warn}）。",
-        "small": "，小于5，检验仅供参考",
-        "suppressed": "人数不足5人的组不单列。",
-        "consensus_note": "Tastle–Wierman 一致度：1 为完全一致，0 为两极对立；van der Eijk A："
-        "1 为完全一致，0 为均匀分散，−1 为两极对立。",
-        "none": "无",
-    },
-    "en": {
-        "positions": "Positions on each option (support / conditional / oppose / undecided)",
-        "by_floor": "Positions by floor (option 1, directly affected residents)",
-        "by_affected": "Positions by how strongly affected (option 1)",
-        "consensus": "Consensus",
-        "concerns": "Concerns raised",
-        "pairs": "Concerns raised together (most common pairs)",
-        "ballots": "{n} valid opinion forms.",
-        "interval": "Shares with 95% Wilson intervals; hearings are small, so intervals are wide.",
-        "test": "Chi-square X² = {statistic:.2f}, df {df}, p = {p:.3f}; Cramér's V = {v:.2f} "
-        "(smallest expected count {e:.1f}{warn}).",
-        "small": ", below 5: read the test with care",
-        "suppressed": "Groups of fewer than 5 are not shown.",
-        "consensus_note": "Tastle–Wierman consensus: 1 unanimous, 0 split between the extremes; "
-        "van der Eijk A: 1 unanimous, 0 uniform, −1 polarised.",
-        "none": "none",
-    },
-}
-COLUMNS = {
-    "zh": {"item": "方案", "level": "态度", "count": "人数", "n": "回答人数", "estimate": "比例",
-           "ci": "95% 置信区间", "measure": "指标", "level_other": "同时提出", "effect_size": "phi"},
-    "en": {"item": "option", "level": "position", "count": "count", "n": "answered",
-           "estimate": "share", "ci": "95% CI", "measure": "measure", "level_other": "with",
-           "effect_size": "phi"},
-}  # fmt: skip
+WORDS = by_language(labels.HEARING_WORDS)
+COLUMNS = by_language(labels.HEARING_COLUMNS)
 
 
 def hearing_report_data(store: Store, meeting_id: str) -> dict[str, Any]:

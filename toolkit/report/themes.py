@@ -30,6 +30,7 @@ from toolkit.analysis.comments import (
     term_counts,
     theme_crosstab,
 )
+from toolkit.labels import THEMES_COLUMNS, THEMES_TEXT
 from toolkit.report._common import new_figure, percent_axis, require_frame, start
 from toolkit.report.palette import LEVEL_COLORS, level_code
 
@@ -43,25 +44,11 @@ __all__ = ["ThemesReport", "show_themes_section", "theme_chart", "themes_report"
 
 MIN_CELL = 5
 
-_TEXT = {
-    "heading": {"zh": "## 意见主题", "en": "## Themes of the comments"},
-    "intro": {
-        "zh": "{coded} 条书面意见经 {coders} 名编码员独立编码（编码表 {codebook}），"
-        "分歧已核对 {settled} 条、待核对 {open} 条（未计入下表）。下表为各评价等级的意见中出现各主题的比例"
-        "（按各评议对象的总体评价；不足 5 票的格不公布）。",
-        "en": "{coded} written comments were coded independently by {coders} coders (codebook "
-        "{codebook}); {settled} disagreements reconciled, {open} open (left out below). The "
-        "table shows how often each theme occurs among the comments at each overall rating "
-        "(cells of fewer than 5 ballots are not shown).",
-    },
-    "agreement": {
-        "zh": "编码一致性（Krippendorff α，名义尺度）：",
-        "en": "Agreement between coders (Krippendorff's alpha, nominal):",
-    },
-    "title": {"zh": "各评价等级意见中的主题", "en": "Themes by overall rating"},
-    "x": {"zh": "提到该主题的意见占比", "en": "Share of comments with the theme"},
-    "words": {"zh": "各评价等级意见中的常见词：", "en": "Frequent words by rating:"},
-}
+_TEXT = THEMES_TEXT
+
+
+def _columns(keys: tuple[str, ...], language: str) -> list[str]:
+    return [THEMES_COLUMNS[key][language] for key in keys]
 
 
 def _t(key: str, language: str, **values: Any) -> str:
@@ -232,9 +219,7 @@ def themes_outputs(report: ThemesReport) -> list[Any]:
                 "alpha": alpha["estimate"].round(2).to_numpy(),
                 "agreement": (alpha["agreement"] * 100).round(0).to_numpy(),
             }
-        ).set_axis(
-            {"zh": ["主题", "α", "一致比例%"], "en": ["Theme", "alpha", "% agreeing"]}[lang], axis=1
-        )
+        ).set_axis(_columns(("theme", "alpha", "agreeing"), lang), axis=1)
         out += [Markdown(_t("agreement", lang)), HTML(_table(table))]
     for index, (subject, crosstab) in enumerate(report.crosstabs.items()):
         small = crosstab["n"] < MIN_CELL
@@ -244,7 +229,7 @@ def themes_outputs(report: ThemesReport) -> list[Any]:
         )
         wide = shown.pivot(index="code", columns="level", values="estimate")
         wide = (wide * 100).round(0).reindex(report.order(crosstab["code"])).reset_index()
-        wide.columns = [{"zh": "主题", "en": "Theme"}[lang]] + [str(c) for c in wide.columns[1:]]
+        wide.columns = [_columns(("theme",), lang)[0]] + [str(c) for c in wide.columns[1:]]
         out += [Markdown(f"**{subject!s}**（%）"), HTML(_table(wide))]
         visible = crosstab[~small]
         if report.codebook is not None:  # codebook order in the chart too
@@ -257,9 +242,7 @@ def themes_outputs(report: ThemesReport) -> list[Any]:
             out.append(theme_chart(visible, labels=labels, language=lang))
     if len(report.terms):
         terms = report.terms.groupby("level", observed=True, sort=True)["term"].agg("、".join)
-        table = terms.reset_index().set_axis(
-            {"zh": ["评价", "常见词"], "en": ["Rating", "Frequent words"]}[lang], axis=1
-        )
+        table = terms.reset_index().set_axis(_columns(("rating", "words"), lang), axis=1)
         out += [Markdown(_t("words", lang)), HTML(_table(table))]
     return out
 

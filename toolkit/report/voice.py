@@ -33,6 +33,7 @@ from toolkit.instrument.speakers import (
     SPEAKER_LABELS_EN,
     VOICE_GROUP_LABELS,
 )
+from toolkit.labels import VOICE_COLUMNS, VOICE_TEXT
 from toolkit.report._common import new_figure, percent_axis, require_frame, start
 from toolkit.report.palette import GROUP_COLORS
 
@@ -43,30 +44,11 @@ if TYPE_CHECKING:
 
 __all__ = ["VoiceReport", "lorenz_chart", "share_chart", "show_voice_section", "voice_report"]
 
-_TEXT = {
-    "heading": {"zh": "## 发言情况", "en": "## Voice: who spoke"},
-    "intro": {
-        "zh": "会议记录员按发言人类别（不记姓名）记录了 {turns} 次发言，共 {minutes:.0f} 分钟。"
-        "出席 {present} 人中有 {speakers} 人（按座位号）发过言。发言时间的基尼系数为 {gini}"
-        "（0 表示人人发言时间相同，越接近 1 越集中）；发言最多的 10% 的人占全部发言时间的 {top}。",
-        "en": "The secretary recorded {turns} turns by speaker category (no names), {minutes:.0f} "
-        "minutes in all. {speakers} of the {present} people present (by seat) spoke. The Gini "
-        "coefficient of speaking time is {gini} (0: everyone equally long; towards 1: a few "
-        "speak); the top 10 % of speakers held {top} of the time.",
-    },
-    "no_seats": {
-        "zh": "未按座位号记录，不计算个人间的不平等。",
-        "en": "Turns were not recorded by seat, so inequality between people is not computed.",
-    },
-    "x": {"zh": "人数累计占比（按发言时间从少到多）", "en": "Cumulative share of people"},
-    "y": {"zh": "发言时间累计占比", "en": "Cumulative share of speaking time"},
-    "equal": {"zh": "人人相同", "en": "equal"},
-    "gini": {"zh": "基尼系数 {value:.2f}", "en": "Gini {value:.2f}"},
-    "share_time": {"zh": "发言时间占比", "en": "Share of speaking time"},
-    "share_turns": {"zh": "发言次数占比", "en": "Share of turns"},
-    "lorenz_title": {"zh": "发言时间的洛伦兹曲线", "en": "Lorenz curve of speaking time"},
-    "share_title": {"zh": "各方发言占比", "en": "Shares of the floor"},
-}
+_TEXT = VOICE_TEXT
+
+
+def _columns(keys: tuple[str, ...], language: str) -> list[str]:
+    return [VOICE_COLUMNS[key][language] for key in keys]
 
 
 def _t(key: str, language: str, **values: Any) -> str:
@@ -223,10 +205,7 @@ def voice_outputs(report: VoiceReport) -> list[Any]:
         share_time=report.groups["share_time"].map(_pct),
         share_turns=report.groups["share_turns"].map(_pct),
     )[["group", "count", "minutes", "share_turns", "share_time"]]
-    names = {
-        "zh": ["发言方", "次数", "分钟", "次数占比", "时间占比"],
-        "en": ["Group", "Turns", "Minutes", "Share of turns", "Share of time"],
-    }[lang]
+    names = _columns(("group", "turns", "minutes", "share_turns", "share_time"), lang)
     out.append(HTML(_table(groups.set_axis(names, axis=1))))
     out.append(share_chart(report.groups, language=lang))
     cats = report.by_category.assign(
@@ -234,10 +213,7 @@ def voice_outputs(report: VoiceReport) -> list[Any]:
         mean_seconds=report.by_category["mean_seconds"].round(0),
         share_time=report.by_category["share_time"].map(_pct),
     )[["category", "count", "mean_seconds", "share_time"]]
-    names = {
-        "zh": ["发言人类别", "次数", "平均每次（秒）", "时间占比"],
-        "en": ["Category", "Turns", "Mean seconds per turn", "Share of time"],
-    }[lang]
+    names = _columns(("category", "turns", "mean_seconds", "share_time"), lang)
     out.append(HTML(_table(cats.set_axis(names, axis=1))))
     if report.lorenz is not None and report.gini is not None:
         out.append(
@@ -257,10 +233,7 @@ def voice_outputs(report: VoiceReport) -> list[Any]:
                 "estimate": top_pairs["estimate"].map(_pct).to_numpy(),
             }
         )
-        names = {
-            "zh": ["前一位", "接着发言", "次数", "占前一位之后发言的比例"],
-            "en": ["Speaker", "Followed by", "Times", "Share of what followed"],
-        }[lang]
+        names = _columns(("speaker", "followed_by", "times", "share_followed"), lang)
         out.append(HTML(_table(pairs.set_axis(names, axis=1))))
     return out
 

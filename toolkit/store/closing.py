@@ -24,7 +24,7 @@ Examples
 >>> open_meeting(store, "m1")
 Traceback (most recent call last):
 ...
-toolkit.store.closing.FrozenMeetingError: meeting `m1` was closed and counted on ...; it cannot be reopened. Its ballots are final; prepare a new meeting for another round.
+toolkit.store.frozen.FrozenMeetingError: meeting `m1` was closed and counted on ...; it cannot be reopened. Its ballots are final; prepare a new meeting for another round.
 >>> store.close()
 """  # noqa: E501
 
@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 
 from toolkit.errors import StoreError
 from toolkit.store import schema as t
+from toolkit.store.frozen import FrozenMeetingError, is_frozen, refuse_if_frozen
 
 if TYPE_CHECKING:
     from toolkit.store.records import Meeting
@@ -61,10 +62,6 @@ __all__ = [
 MeetingState = Literal["prepared", "open", "closed"]
 
 
-class FrozenMeetingError(StoreError):
-    """The meeting was closed and counted: no ballot, reopening or edit is accepted."""
-
-
 @dataclass(frozen=True)
 class MeetingClosing:
     """The closing record of a meeting (see the module documentation)."""
@@ -78,28 +75,6 @@ class MeetingClosing:
     ballots_tablet: int
     ballots_paper: int
     checksum: str
-
-
-def is_frozen(connection: Connection, meeting_id: str) -> bool:
-    """Whether the meeting has a closing record (inside a transaction of the caller)."""
-    c = t.meeting_closings
-    return (
-        connection.execute(sa.select(c.c.meeting_id).where(c.c.meeting_id == meeting_id)).first()
-        is not None
-    )
-
-
-def refuse_if_frozen(connection: Connection, meeting_id: str) -> None:
-    """Raise :class:`FrozenMeetingError` if the meeting was closed and counted."""
-    c = t.meeting_closings
-    closed_at = connection.execute(
-        sa.select(c.c.closed_at).where(c.c.meeting_id == meeting_id)
-    ).scalar()
-    if closed_at is not None:
-        raise FrozenMeetingError(
-            f"meeting `{meeting_id}` was closed and counted on {closed_at:%Y-%m-%d %H:%M} UTC; it "
-            "cannot be reopened. Its ballots are final; prepare a new meeting for another round."
-        )
 
 
 def ballots_checksum(connection: Connection, meeting_id: str) -> tuple[str, dict[str, int]]:

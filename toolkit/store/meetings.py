@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pandas and numpy load on the first table read: a tablet ker
 __all__ = ["MeetingsMixin"]
 
 from toolkit.store.core import StoreBase
+from toolkit.store.frozen import refuse_if_frozen
 
 
 class MeetingsMixin(StoreBase):
@@ -165,8 +166,6 @@ class MeetingsMixin(StoreBase):
         with self._tx(write=True) as connection:
             self._meeting(connection, meeting_id)
             if status == "open":  # a meeting closed and counted stays closed
-                from toolkit.store.closing import refuse_if_frozen
-
                 refuse_if_frozen(connection, meeting_id)
             if values:
                 connection.execute(

@@ -43,20 +43,41 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
 from toolkit.errors import StoreError, ToolkitError
 
 if TYPE_CHECKING:
-    from toolkit.store.ballots import BallotsMixin
     from toolkit.store.records import Submission, SubmitResult
 
 __all__ = ["SingleWriter"]
 
 log = logging.getLogger(__name__)
+
+
+class _BallotStore(Protocol):
+    """What the writer needs of the store (``BallotsMixin`` provides it; a protocol, so this
+    module does not import the store that imports it)."""
+
+    def _tx(self, *, write: bool, draft: bool = False) -> AbstractContextManager[sa.Connection]: ...
+
+    def _stored(self, connection: sa.Connection, uuid: str) -> Any: ...
+
+    def _resent(self, submission: Submission, stored: Any, digest: str) -> SubmitResult: ...
+
+    def _store_ballot(
+        self,
+        connection: sa.Connection,
+        submission: Submission,
+        answers: dict[str, Any],
+        paradata: dict[str, Any] | None,
+        digest: str,
+    ) -> SubmitResult: ...
+
 
 #: How long a caller waits for its group to be committed before giving up (the tablet resends).
 ANSWER_TIMEOUT_S = 60.0
@@ -90,7 +111,7 @@ class SingleWriter:
         The most ballots committed together.
     """
 
-    def __init__(self, store: BallotsMixin, *, max_batch: int = 64) -> None:
+    def __init__(self, store: _BallotStore, *, max_batch: int = 64) -> None:
         self._store = store
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
