@@ -41,6 +41,7 @@ __all__ = [
     "MEASURES",
     "META_COLUMN_LABELS",
     "QUADRANTS",
+    "REPEAT_WORDS",
     "REPORT_HEADINGS",
     "REPORT_NOTES",
     "REPORT_WORDS",
@@ -623,6 +624,12 @@ VOICE_COLUMNS: dict[str, dict[str, str]] = {
 
 #: The words of the tablet form, sign-in page and board (toolkit.collect.i18n); residents see
 #: these, so they stay short and plain.
+#: the repeat-group control on the tablet (toolkit.collect.repeat_controls)
+REPEAT_WORDS: dict[str, dict[str, str]] = {
+    "add": {"zh": "添加一项", "en": "Add one"},
+    "remove": {"zh": "删除此项", "en": "Remove this one"},
+}
+
 TABLET_WORDS: dict[str, dict[str, str]] = {
     "progress": {"zh": "第 {page} / {pages} 页", "en": "Page {page} of {pages}"},
     "back": {"zh": "上一页", "en": "Back"},
@@ -720,6 +727,12 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "CASE_WORDS": CASE_WORDS,
     "CASE_STAGES": CASE_STAGES,
     "CASE_VENUES": CASE_VENUES,
+    "REPEAT_WORDS": REPEAT_WORDS,
+    "TABLET_WORDS": TABLET_WORDS,
+    "THEMES_TEXT": THEMES_TEXT,
+    "THEMES_COLUMNS": THEMES_COLUMNS,
+    "VOICE_TEXT": VOICE_TEXT,
+    "VOICE_COLUMNS": VOICE_COLUMNS,
 }
 
 

@@ -37,13 +37,11 @@ from toolkit.collect.controls import ChoiceGroup, MultiChoice, SharedLooks
 from toolkit.instrument.answers import is_relevant
 from toolkit.instrument.answers_repeat import instance_survey
 from toolkit.instrument.model import Page, Question, Survey
+from toolkit.labels import REPEAT_WORDS
 
 __all__ = ["RepeatControl", "repeat_widgets"]
 
-_TEXTS = {
-    "add": {"zh": "添加一项", "en": "Add one"},
-    "remove": {"zh": "删除此项", "en": "Remove this one"},
-}
+_TEXTS = REPEAT_WORDS
 
 
 def _number(text: str, decimal: bool) -> Any:
