@@ -200,8 +200,18 @@ def test_two_workers_behind_nginx_sticky_secure_and_failover(behind_nginx: dict[
         assert again.selected() == again.find("Button", description="满意")[:1]
     finally:
         again.close()
+
+    def page_lines() -> list[str]:
+        lines = (tmp / "access.log").read_text().splitlines()
+        return [line for line in lines if line.startswith("/vote ")]
+
+    before = len(page_lines())
     with urllib.request.urlopen(base + "/vote", timeout=30) as response:
         assert response.status == 200
-    last = (tmp / "access.log").read_text().splitlines()[-1]
-    assert last.startswith("/vote ") and last.split()[-1].endswith(f":{other}"), last
+    # the page request just made: nginx writes its log line after the response, so wait for it
+    deadline = time.monotonic() + 10
+    while len(page_lines()) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(page_lines()) > before, (tmp / "access.log").read_text()
+    assert page_lines()[-1].split()[-1].endswith(f":{other}"), page_lines()
     assert workers[other].poll() is None
