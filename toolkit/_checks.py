@@ -19,13 +19,41 @@ from toolkit.errors import DataError, ParameterError
 
 T = TypeVar("T")
 
-__all__ = ["check_columns", "check_option", "check_range", "deprecated", "did_you_mean"]
+__all__ = [
+    "check_columns",
+    "check_option",
+    "check_range",
+    "column_list",
+    "deprecated",
+    "did_you_mean",
+]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return " Did you mean `x`?" for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def column_list(name: str, value: str | Sequence[str] | None) -> list[str]:
+    """``value`` (one column name, several, or ``None``) as a list of column names.
+
+    >>> column_list("by", "age"), column_list("by", None), column_list("items", ["a", "b"])
+    (['age'], [], ['a', 'b'])
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        out = list(value)
+    except TypeError:
+        raise ParameterError(
+            f"`{name}` must be a column name or a list of column names; got {value!r}."
+        ) from None
+    if len(set(out)) != len(out):
+        raise ParameterError(f"`{name}` names a column twice: {out!r}.")
+    return out
 
 
 def check_option(name: str, value: T, allowed: Sequence[T]) -> T:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._checks import check_columns, check_range, did_you_mean
+from toolkit._checks import column_list as _as_list
 from toolkit.errors import DataError, ParameterError
 
 __all__ = ["DEFAULT_POINTS", "DENOMINATORS", "MEASURES", "VERDICT_RULES"]
@@ -56,23 +57,6 @@ _DEFAULT_LEVELS: dict[str, list[Any]] = {
 _LEVEL_KEYS: tuple[str, ...] = ("strict", "broad", "dissatisfied", "excluded")
 
 _VERDICT_ZH: tuple[str, ...] = ("满意", "基本满意", "不满意")
-
-
-def _as_list(name: str, value: str | Sequence[str] | None) -> list[str]:
-    """``items``/``by`` as a list of column names."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        out = list(value)
-    except TypeError:
-        raise ParameterError(
-            f"`{name}` must be a column name or a list of column names; got {value!r}."
-        ) from None
-    if len(set(out)) != len(out):
-        raise ParameterError(f"`{name}` names a column twice: {out!r}.")
-    return out
 
 
 def _check_frame(data: Any) -> pd.DataFrame:

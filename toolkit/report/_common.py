@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -42,22 +42,6 @@ def require_frame(data: Any, argument: str, what: str) -> pd.DataFrame:
             f"`{argument}` must be a pandas DataFrame ({what}); got {type(data).__name__}."
         )
     return data
-
-
-def as_list(name: str, value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        out = list(value)
-    except TypeError:
-        raise ParameterError(
-            f"`{name}` must be a column name or a list of column names; got {value!r}."
-        ) from None
-    if len(set(out)) != len(out):
-        raise ParameterError(f"`{name}` names a column twice: {out!r}.")
-    return out
 
 
 def is_missing(value: Any) -> bool:

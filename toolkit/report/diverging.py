@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from toolkit._checks import check_columns, check_option, check_range, did_you_mean
+from toolkit._checks import column_list as as_list
 from toolkit.errors import DataError, ParameterError
 from toolkit.report._common import (
-    as_list,
     group_text,
     is_missing,
     new_figure,
