@@ -13,7 +13,7 @@ else by keyword, and returns a tidy DataFrame in the shared vocabulary of
 
 from __future__ import annotations
 
-from toolkit.analysis.agreement import fleiss_kappa, icc, kendall_w, krippendorff_alpha
+from toolkit.analysis.agreement import fleiss_kappa, krippendorff_alpha
 from toolkit.analysis.comments import (
     coding_agreement,
     coding_disagreements,
@@ -23,6 +23,7 @@ from toolkit.analysis.comments import (
     theme_crosstab,
 )
 from toolkit.analysis.compare import AnalysisWarning, SmallExpectedCountWarning, compare_groups
+from toolkit.analysis.concordance import icc, kendall_w
 from toolkit.analysis.consent import CONSENT_RULES, ConsentCondition, ConsentRule, consent_check
 from toolkit.analysis.coordination import (
     agreement_rates,
