@@ -597,3 +597,12 @@ def test_regex_constraints_are_read_and_bad_patterns_refused(tmp_path: Path) -> 
     started = time.perf_counter()
     assert evaluate("regex(${t}, '^(a+)+$')", {"t": "a" * 5000 + "!"}) is False
     assert time.perf_counter() - started < 2
+
+
+def test_an_unknown_list_is_reported_once(tmp_path: Path) -> None:
+    rows = [HEADER, ("select_one yesno", "q", "问")]
+    path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
+    # the list is named where the type names it; no follow-on "needs `choices`"
+    assert _codes(path) == [
+        ("E_UNKNOWN_CHOICE_LIST", f"{path}, sheet `survey`, row 2, column `type` (A)")
+    ]

@@ -399,6 +399,7 @@ class Builder(CrossChecks):
             qtype in ("single", "multiple", "grid")
             and values.get("choices") is None
             and ("choices" not in fields or is_null(fields["choices"][1]))
+            and (qid or peeked) not in self.broken  # its list was reported where it was named
         ):
             self.add(
                 line_of(node),
