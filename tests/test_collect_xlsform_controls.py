@@ -99,3 +99,25 @@ def test_metadata_rows_are_submitted_as_paradata() -> None:
         "start": "2026-11-27T09:00:00+00:00",
         "today": "2026-11-27",
     }  # the phone number is never collected
+
+
+def test_a_cascade_on_one_page_follows_the_answers_and_clears_what_it_leaves_out() -> None:
+    s = _survey()
+    state, county = s.pages[0].questions[0], s.pages[1].questions[0]
+    one_page = Page("p", Text("一"), (state, county))
+    s = Survey(s.settings, (one_page,), s.choice_lists)
+    backend = MemoryBackend()
+    form = _form(s)
+    form.store = backend
+    assert form.controls["county"].options == ()  # no state yet: the filter keeps nothing
+    form.set_answer("state", "tx")
+    assert [c for c, _ in form.controls["county"].options] == ["harris"]
+    form.set_answer("county", "harris")
+    form.set_answer("state", "wa")  # harris is not in wa: the answer goes, king is offered
+    assert [c for c, _ in form.controls["county"].options] == ["king"]
+    assert "county" not in form.answers
+    assert form.controls["county"] in form._question_boxes["county"][1].children
+    form.set_answer("county", "king")
+    assert form.submit()
+    (ballot,) = backend.ballots.values()
+    assert ballot["answers"]["county"] == "king"

@@ -32,7 +32,7 @@ from toolkit.collect.form_state import FormBackend, FormPage, FormState, Subject
 from toolkit.collect.i18n import t
 from toolkit.collect.repeat_controls import repeat_widgets
 from toolkit.collect.style import CSS
-from toolkit.collect.xlsform_controls import HIDDEN_TYPES, PLACEHOLDERS
+from toolkit.collect.xlsform_controls import HIDDEN_TYPES, PLACEHOLDERS, recalculate
 from toolkit.collect.xlsform_controls import options as choice_options
 from toolkit.instrument.answers import clean_answers
 
@@ -250,8 +250,41 @@ class SurveyForm(FormState):
         return [header, *self._notice_widget(), *questions, nav]
 
     def _refresh_relevance(self) -> None:
+        self._refresh_choices()
         for question, box in getattr(self, "_question_boxes", {}).values():
             box.layout.display = None if self.relevant(question) else "none"
+
+    def _refresh_choices(self) -> None:
+        """Filtered lists on the page follow the answers they name (a cascade: governorate →
+        district → community on one page); an answer the new filter leaves out is cleared, as
+        ODK Collect clears it, and the lists after it follow in turn."""
+        answers = self.respondent.answers
+        changed = False
+        for question, box in list(getattr(self, "_question_boxes", {}).values()):
+            control = self.controls.get(question.id)
+            if not question.choice_filter or not isinstance(control, ChoiceGroup | MultiChoice):
+                continue
+            scale = self.survey.scale(question)
+            options = tuple(choice_options(scale, question, answers, self.language))
+            if options == control.options:
+                continue
+            codes = {code for code, _ in options}
+            value = answers.get(question.id)
+            if isinstance(value, str) and value not in codes:
+                answers.pop(question.id)
+                changed = True
+            elif isinstance(value, list) and not set(value) <= codes:
+                kept = [v for v in value if v in codes]
+                answers[question.id] = kept
+                if not kept:
+                    answers.pop(question.id)
+                changed = True
+            replacement = self._control(question)
+            box.children = tuple(replacement if c is control else c for c in box.children)
+            _close_tree(control, {id(model) for model in self._looks.models()})
+        if changed:
+            recalculate(self.survey, answers)
+            self._save_draft()
 
     def _render_question(self, q: Question, form_page: FormPage) -> w.Widget:
         lang = self.language
