@@ -421,7 +421,10 @@ def test_unsupported_features_are_named(tmp_path: Path) -> None:
     assert [c for c, w in found if "row 5, column `appearance`" in w] == ["E_UNSUPPORTED_SEARCH"]
     assert [c for c, w in found if "row 7, column `type` (A)" in w] == ["E_UNSUPPORTED_GEO"]
     problems = "\n".join(_problems(path))
-    assert "uses external choices" in problems and "uses `search()`" in problems
+    assert (
+        "uses choices from a file outside the workbook" in problems
+        and "uses `search()`" in problems
+    )
     assert "--drop-unsupported" in problems
     # dropping: the required photo cannot be dropped, the optional ones are listed
     with pytest.raises(InstrumentError) as info:
@@ -430,7 +433,9 @@ def test_unsupported_features_are_named(tmp_path: Path) -> None:
     assert "it is required, so it cannot be dropped" in str(info.value)
     rows = [r for r in rows if r[:2] != ("image", "photo")]
     path = make_xlsform(tmp_path / "y.xlsx", rows, YES_NO)
-    with pytest.warns(UserWarning, match=r"dropped 4 .*`place` \(external choices.*`where` \(geo"):
+    with pytest.warns(
+        UserWarning, match=r"dropped 4 .*`place` \(choices from a file.*`where` \(geo"
+    ):
         survey = read_xlsform(path, drop_unsupported=True)
     assert [q.id for q in survey.questions] == ["t"]
 

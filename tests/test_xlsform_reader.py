@@ -3,11 +3,13 @@ unsupported feature; each form read is written back and pyxform accepts it with 
 
 from __future__ import annotations
 
+import itertools
 import os
 import warnings
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2xform import convert as pyxform_convert
@@ -26,10 +28,9 @@ _GEO = "E_UNSUPPORTED_GEO"
 #: Forms refused, and why: each uses a feature sanhui does not support in a REQUIRED question
 #: (so --drop-unsupported cannot leave it out), or pyxform itself refuses the form.
 REFUSED = {
-    "legend__C_encontros_assoc.xlsx": {"E_UNSUPPORTED_EXTERNAL", "E_UNSUPPORTED_MEDIA", _GEO},
-    "legend__D_encontros_DRP.xlsx": {"E_UNSUPPORTED_EXTERNAL", "E_UNSUPPORTED_MEDIA", _GEO},
+    "legend__C_encontros_assoc.xlsx": {"E_UNSUPPORTED_MEDIA", _GEO},
+    "legend__D_encontros_DRP.xlsx": {"E_UNSUPPORTED_MEDIA", _GEO},
     "onadata__grains.xlsx": {"E_UNSUPPORTED_MEDIA", _GEO},
-    "onadata__subdistrict_profiling_tool.xlsx": {"E_UNSUPPORTED_EXTERNAL"},
     # also a `required` condition (`${health_id}='dead'`), which the model cannot hold yet
     "pyxform__UCL_Biomass_Plot_Form.xlsx": {
         "E_UNSUPPORTED_EXTERNAL",
@@ -132,6 +133,150 @@ def test_real_forms_are_read_and_written_back_as_pyxform_reads_them(tmp_path: Pa
         before = _meaning(path, dropped | renamed)
         after = _meaning(out, dropped | renamed)
         assert after == before, path.name
-    # 31 of 37: the 5 refused forms use geo, media or external choices in required questions,
-    # and pyxform itself refuses unhcr__demo
-    assert len(read) == 31
+    # 32 of 37: the 4 refused forms use geo, media or external files in required questions, and
+    # pyxform itself refuses unhcr__demo
+    assert len(read) == 32
+
+
+def _book(path: Path, sheets: dict[str, list[tuple[Any, ...]]]) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+_EXTERNAL = [
+    ("list_name", "name", "label", "district"),
+    ("communities", "c1", "一村", "d1"),
+    ("communities", "c2", "二村", "d1"),
+    ("communities", "c3", "三村", "d2"),
+    ("unused", "u", "无"),
+]
+_DISTRICTS = [
+    ("list_name", "name", "label"),
+    ("districts", "d1", "一区"),
+    ("districts", "d2", "二区"),
+]
+
+
+def test_select_one_external_reads_the_external_choices_sheet(tmp_path: Path) -> None:
+    survey_rows = [
+        ("type", "name", "label", "choice_filter", "required"),
+        ("select_one districts", "district", "区"),
+        ("select_one_external communities", "community", "村", "district=${district}", "yes"),
+    ]
+    path = _book(
+        tmp_path / "ext.xlsx",
+        {"survey": survey_rows, "choices": _DISTRICTS, "external_choices": _EXTERNAL},
+    )
+    with pytest.warns(UserWarning, match=r"sheet `external_choices`: not read: .*`unused`"):
+        survey = read_xlsform(path)
+    communities = survey.choice_lists["communities"]
+    assert communities.external and not survey.choice_lists["districts"].external
+    assert [(c.value, dict(c.filters)) for c in communities.choices] == [
+        ("c1", {"district": "d1"}),
+        ("c2", {"district": "d1"}),
+        ("c3", {"district": "d2"}),
+    ]
+    assert survey.question("community").choice_filter == "district=${district}"
+    assert "unused" not in survey.choice_lists
+    # written back to the external_choices sheet, read back equal, and pyxform reads the same
+    out = tmp_path / "out.xlsx"
+    write_xlsform(survey, out)
+    assert openpyxl.load_workbook(out).sheetnames == [
+        "survey",
+        "choices",
+        "external_choices",
+        "settings",
+    ]
+    assert read_xlsform(out).to_dict() == survey.to_dict()
+    assert _meaning(out, set()) == _meaning(path, set())
+    assert "select one external" in repr(_meaning(out, set()))
+    assert "<h:html" in pyxform_convert(xlsform=str(out), validate=False).xform
+
+
+def test_external_lists_are_named_on_the_right_sheet(tmp_path: Path) -> None:
+    def codes(survey_rows: list[tuple[Any, ...]], **sheets: list[tuple[Any, ...]]) -> list[str]:
+        path = _book(tmp_path / "x.xlsx", {"survey": survey_rows, **sheets})
+        with pytest.raises(InstrumentError) as info, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read_xlsform(path)
+        return [f"{p.code} {p.where.split(', ', 1)[1]} {p.fix}" for p in info.value.problems]
+
+    head = ("type", "name", "label")
+    # a select_one_external whose list is only on the choices sheet, and the reverse
+    found = codes(
+        [head, ("select_one_external districts", "d", "区")],
+        choices=_DISTRICTS,
+        external_choices=_EXTERNAL,
+    )
+    assert found == [
+        "E_UNKNOWN_CHOICE_LIST sheet `survey`, row 2, column `type` (A) "
+        "It is on the choices sheet: use `select_one districts`."
+    ]
+    found = codes([head, ("select_one communities", "c", "村")], external_choices=_EXTERNAL)
+    assert found == [
+        "E_UNKNOWN_CHOICE_LIST sheet `survey`, row 2, column `type` (A) "
+        "It is on the external_choices sheet: use `select_one_external communities`."
+    ]
+    # a list on both sheets that a select_one_external uses: sanhui has one namespace of lists
+    both = [*_DISTRICTS, ("communities", "x", "某")]
+    found = codes(
+        [head, ("select_one_external communities", "c", "村")],
+        choices=both,
+        external_choices=_EXTERNAL,
+    )
+    assert [f.split(" (")[0] for f in found] == [
+        "E_DUPLICATE_LIST sheet `choices`, row 4, column `list_name`"
+    ]
+
+
+@pytest.mark.slow
+def test_a_real_external_cascade_works_on_the_tablet() -> None:
+    """onadata's profiling form: governorate → district → subdistrict → community on one page,
+    the last three from its external_choices sheet (5,320 communities)."""
+    path = REAL / "onadata__subdistrict_profiling_tool.xlsx"
+    if not path.exists():
+        if in_ci():
+            pytest.fail(f"{path} is missing")
+        pytest.skip("the real XLSForms are not available")
+    import datetime as dt
+
+    from tests.collect_support import MemoryBackend
+    from toolkit.collect.form import SurveyForm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        survey = read_xlsform(path)
+    form = SurveyForm(
+        survey,
+        store=MemoryBackend(),
+        meeting="m1",
+        device="A1",
+        draft_key="t",
+        clock=lambda: dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC),
+    )
+    chain = ["governorate", "district", "subdistrict", "community"]
+    assert all(name in form.controls for name in chain)  # one page
+    # nothing chosen: only choices whose filter columns are empty match (XPath '' = '')
+    assert [len(form.controls[name].options) for name in chain[1:3]] == [0, 0]
+    lists = survey.choice_lists
+    for upper, lower in itertools.pairwise(chain):
+        code = form.controls[upper].options[0][0]
+        form.set_answer(upper, code)
+        offered = {c for c, _ in form.controls[lower].options}
+        expected = {
+            c.value
+            for c in lists[survey.question(lower).choices or ""].choices
+            if dict(c.filters).get(upper) == code
+            and all(dict(c.filters).get(u) == form.answers[u] for u in chain[: chain.index(upper)])
+        }
+        assert offered == expected and offered, (upper, lower)
+    first = form.answers["district"]
+    other = next(c for c, _ in form.controls["district"].options if c != first)
+    form.set_answer("district", other)  # the subdistrict and community chosen go with it
+    assert "subdistrict" not in form.answers and "community" not in form.answers

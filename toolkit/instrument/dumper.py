@@ -113,11 +113,13 @@ def _choice(choice: Choice) -> _Flow:
 def _choice_list(scale: ChoiceList) -> list[_Flow] | dict[str, Any]:
     entries = [_choice(c) for c in scale.choices]
     default_dont_know = scale.dont_know_label == Text(DONT_KNOW_LABEL_ZH, DONT_KNOW_LABEL_EN)
-    if not scale.ordered and default_dont_know:
+    if not scale.ordered and default_dont_know and not scale.external:
         return entries
     out: dict[str, Any] = {}
     if scale.ordered:
         out["ordered"] = True
+    if scale.external:
+        out["external"] = True
     if not default_dont_know:
         out["dont_know_label"] = _text(scale.dont_know_label)
     out["choices"] = entries

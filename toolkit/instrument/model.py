@@ -202,7 +202,11 @@ class Choice:
 @dataclass(frozen=True)
 class ChoiceList:
     """A named list of choices (a scale). ``ordered`` scales go from most to least favourable
-    in the order written (满意, 基本满意, 不满意), which is also the display order."""
+    in the order written (满意, 基本满意, 不满意), which is also the display order.
+
+    ``external`` lists come from an XLSForm's ``external_choices`` sheet (long lists, such as
+    every community of a district, that ODK loads as a separate file); they behave as any other
+    list and are written back to that sheet, for ``select_one_external`` questions."""
 
     id: str
     choices: tuple[Choice, ...]
@@ -210,6 +214,7 @@ class ChoiceList:
     dont_know_label: Text = field(
         default_factory=lambda: Text(DONT_KNOW_LABEL_ZH, DONT_KNOW_LABEL_EN)
     )
+    external: bool = False
 
     @property
     def values(self) -> tuple[str, ...]:

@@ -486,7 +486,7 @@ class NodeReader:
 
     def choice_list(self, list_id: str, node: Node, place: Place, name: str) -> ChoiceList | None:
         """A named (or inline) choice list: a list of choices, or a mapping with options."""
-        ordered = False
+        ordered = external = False
         dont_know = Text(DONT_KNOW_LABEL_ZH, DONT_KNOW_LABEL_EN)
         entries_node: Node = node
         if isinstance(node, MappingNode):
@@ -495,6 +495,8 @@ class NodeReader:
                 return None
             if "ordered" in fields:
                 ordered = bool(self.boolean(fields["ordered"][1], place, "ordered"))
+            if "external" in fields:
+                external = bool(self.boolean(fields["external"][1], place, "external"))
             if "dont_know_label" in fields:
                 dont_know = (
                     self.text(fields["dont_know_label"][1], place, "dont_know_label") or dont_know
@@ -545,7 +547,9 @@ class NodeReader:
                 choices.append(choice)
         if not ok:
             return None
-        return ChoiceList(list_id, tuple(choices), ordered=ordered, dont_know_label=dont_know)
+        return ChoiceList(
+            list_id, tuple(choices), ordered=ordered, dont_know_label=dont_know, external=external
+        )
 
     def choice(self, node: Node, place: Place, seen: dict[str, int]) -> Choice | None:
         fields = self.mapping(node, place, CHOICE_FIELDS, what="a choice")

@@ -59,7 +59,7 @@ SETTINGS_FIELDS = (
     "allow_choice_duplicates",
     "xlsform_names",
 )
-LIST_FIELDS = ("ordered", "dont_know_label", "choices")
+LIST_FIELDS = ("ordered", "dont_know_label", "external", "choices")
 CHOICE_FIELDS = ("value", "label", "points", "filters")
 PAGE_FIELDS = ("id", "title", "relevant", "questions", "groups", "repeat", "repeat_count")
 GROUP_FIELDS = ("id", "label", "relevant", "appearance", "parent", "repeat", "repeat_count")

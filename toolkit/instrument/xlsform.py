@@ -132,11 +132,13 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     Parameters
     ----------
     path : str or Path
-        The workbook: sheets ``survey`` (required), ``choices`` and ``settings``. It is named as
-        given in located messages.
+        The workbook: sheets ``survey`` (required), ``choices``, ``external_choices`` (the lists
+        of ``select_one_external`` questions) and ``settings``. It is named as given in located
+        messages.
     drop_unsupported : bool, optional
         Leave out optional questions that use a feature sanhui does not support (geo, media,
-        external choices, ``search()``) instead of refusing the form; a warning lists them.
+        choices from a file outside the workbook, ``search()``) instead of refusing the form; a
+        warning lists them.
 
     Returns
     -------
@@ -190,6 +192,7 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     if found is None:
         raise p.error()
     choices_found = find_sheet(raw, "choices", p, required=False)
+    external_found = find_sheet(raw, "external_choices", p, required=False)
     settings_found = find_sheet(raw, "settings", p, required=False)
     survey_sheet = parse_sheet(found[0], found[1], SURVEY_KNOWN, TRANSLATED, p, sheet=found[0])
     choices_sheet = (
@@ -197,6 +200,18 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
             *choices_found, CHOICES_KNOWN, ("label",), p, sheet=choices_found[0], keep_unknown=True
         )
         if choices_found
+        else None
+    )
+    external_sheet = (
+        parse_sheet(
+            *external_found,
+            CHOICES_KNOWN,
+            ("label",),
+            p,
+            sheet=external_found[0],
+            keep_unknown=True,
+        )
+        if external_found
         else None
     )
     settings_sheet = (
@@ -211,8 +226,10 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
     fallback_id = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:64] or "form"
     settings = reader.read_settings(settings_sheet, fallback_id, scalar(None, top))
     reader.read_choices(choices_sheet)
+    reader.read_choices(external_sheet, external=True)
     title = next(v for k, v in settings.value if k.value == "title")
     pages = reader.read_survey(survey_sheet, title)
+    reader.merge_external()
     metadata = reader.metadata_node(survey_sheet)
     if metadata is not None:
         settings.value.append((scalar("metadata", metadata.start_mark), metadata))
@@ -230,7 +247,7 @@ def read_xlsform(path: str | Path, *, drop_unsupported: bool = False) -> Survey:
             )
         )
     reader.check_dont_know_use()
-    choices = reader.choices_node(choices_sheet)
+    choices = reader.choices_node(choices_sheet or external_sheet)
     if not pages and not p.failed:
         p.add(
             survey_sheet.name,
@@ -269,8 +286,9 @@ def convert(src: str | Path, dst: str | Path, *, drop_unsupported: bool = False)
     dst : str or Path
         The file to write (replaced if it exists).
     drop_unsupported : bool, optional
-        For an XLSForm source: leave out optional questions using geo, media, external choices
-        or ``search()`` (listed in a warning), see :func:`read_xlsform`.
+        For an XLSForm source: leave out optional questions using geo, media, choices from a
+        file outside the workbook or ``search()`` (listed in a warning), see
+        :func:`read_xlsform`.
 
     Returns
     -------

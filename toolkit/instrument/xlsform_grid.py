@@ -154,14 +154,32 @@ class GridReader:
                 code="E_COLUMN_NOT_FOR_TYPE",
             )
 
-    def unknown_list(self, sheet: Sheet, row: Row, list_name: str) -> None:
-        hint = did_you_mean(list_name, self.list_rows).strip()
+    def unknown_list(
+        self,
+        sheet: Sheet,
+        row: Row,
+        list_name: str,
+        *,
+        external: bool = False,
+        other_sheet: bool = False,
+    ) -> None:
+        """Report a list that is not on the sheet the row's type reads (``external``: the
+        external_choices sheet); ``other_sheet``: the list is on the other one."""
+        where = "external_choices" if external else "choices"
+        if other_sheet:
+            hint = (
+                f"It is on the choices sheet: use `select_one {list_name}`."
+                if external
+                else f"It is on the external_choices sheet: use `select_one_external {list_name}`."
+            )
+        else:
+            hint = did_you_mean(list_name, self.list_rows).strip() if not external else ""
         self.p.add(
             sheet.name,
             row.number,
             sheet.column("type"),
-            f"choice list `{list_name}` is not on the choices sheet.",
-            hint or f"Add the list `{list_name}` to the choices sheet.",
+            f"choice list `{list_name}` is not on the {where} sheet.",
+            hint or f"Add the list `{list_name}` to the {where} sheet.",
             row.cells.get("name"),
             code="E_UNKNOWN_CHOICE_LIST",
         )

@@ -7,8 +7,10 @@ settings sheet. It reports what only it can see (an unknown or unsupported type,
 an end) and leaves every other rule (ids, duplicates, references, defaults) to
 :mod:`toolkit.instrument.builder`, so a workbook and a YAML file are held to the same rules.
 
-Geo, media and external-choice questions and ``search()`` appearances are refused with one located
-message naming the feature; with ``drop_unsupported`` the optional ones are left out and listed.
+``select_one_external`` questions take their list from the ``external_choices`` sheet. Geo and media
+questions, choices from a file outside the workbook (``select_one_from_file``) and ``search()``
+appearances are refused with one located message naming the feature; with ``drop_unsupported`` the
+optional ones are left out and listed.
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ class WorkbookReader(GroupReader):
         super().__init__(problems, sink, locations)
         self.page_names: set[str] = set()
         self.lists: dict[str, list[tuple[Row, Node]]] = {}
+        self.list_sheet: dict[str, Sheet] = {}  # the sheet each list is on
+        # the external_choices sheet: its lists, those select_one_external rows use, those rows
+        self.external: dict[str, list[tuple[Row, Node]]] = {}
+        self.external_sheet: Sheet | None = None
+        self.external_used: dict[str, Row] = {}
+        self.external_lists: set[str] = set()
+        self.external_rows: set[int] = set()
         self.dk_label: dict[str, Node] = {}
         self.ordered: dict[str, set[bool]] = {}
         self.metadata: list[tuple[str, str, Row]] = []
@@ -103,7 +112,9 @@ class WorkbookReader(GroupReader):
         return unique
 
     # --- choices -----------------------------------------------------------------------------
-    def read_choices(self, sheet: Sheet | None) -> Node | None:
+    def read_choices(self, sheet: Sheet | None, *, external: bool = False) -> Node | None:
+        """Collect the lists of the ``choices`` sheet, or (``external``) of the
+        ``external_choices`` sheet, whose lists ``select_one_external`` questions use."""
         if sheet is None or not sheet.rows:
             return None
         for required in ("list_name", "name"):
@@ -121,6 +132,10 @@ class WorkbookReader(GroupReader):
             value = row.cells.get("name")
             if list_name is None:
                 continue  # pyxform groups choices by list_name: a row without one is not read
+            if external:
+                self.external_sheet = sheet
+            else:
+                self.list_sheet[list_name] = sheet
             if value is None:
                 missing = "list_name" if list_name is None else "name"
                 self.p.add(
@@ -132,7 +147,8 @@ class WorkbookReader(GroupReader):
                     code="E_MISSING_FIELD",
                 )
                 continue
-            self.list_rows.setdefault(list_name, row.number)
+            if not external:
+                self.list_rows.setdefault(list_name, row.number)
             flag = self.boolean(sheet, row, "sanhui_ordered")
             self.ordered.setdefault(list_name, set()).add(bool(flag))
             # pyxform warns about a choice without a label (ODK shows its name)
@@ -162,16 +178,51 @@ class WorkbookReader(GroupReader):
                     "filters": mapping(extra, self.mark(sheet, row)) if extra else None,
                 },
             )
-            self.lists.setdefault(list_name, []).append((row, choice))
+            target = self.external if external else self.lists
+            target.setdefault(list_name, []).append((row, choice))
         return None
 
+    def merge_external(self) -> None:
+        """The external lists that select_one_external questions use join the others; pyxform
+        keeps the two sheets apart, so a list on both that such a question uses is refused, and
+        lists no question uses are left out with a warning."""
+        for list_name, row in self.external_used.items():
+            if list_name in self.lists:
+                sheet = self.list_sheet[list_name]
+                self.p.add(
+                    sheet.name,
+                    self.list_rows[list_name],
+                    sheet.column("list_name"),
+                    f"list `{list_name}` is on both the choices and the external_choices sheet, "
+                    f"and `select_one_external {list_name}` (survey row {row.number}) uses it.",
+                    "Rename one of the two lists (sanhui keeps one namespace of lists).",
+                    code="E_DUPLICATE_LIST",
+                )
+                continue
+            assert self.external_sheet is not None
+            self.lists[list_name] = self.external[list_name]
+            self.list_sheet[list_name] = self.external_sheet
+            self.external_lists.add(list_name)
+        unused = sorted(set(self.external) - set(self.external_used))
+        if unused and self.external_sheet is not None:
+            self.p.add(
+                self.external_sheet.name,
+                None,
+                None,
+                f"not read: the list(s) {', '.join(f'`{n}`' for n in unused)}, which no "
+                "select_one_external question uses.",
+                "Delete them, or name them in a select_one_external question.",
+                code="W_UNUSED_EXTERNAL",
+            )
+
     def choices_node(self, sheet: Sheet | None) -> Node | None:
+        """The lists of both choice sheets; ``sheet`` (the first one present) marks the whole."""
         if sheet is None or not self.lists:
             return None
         out: dict[str, Node] = {}
         for list_name, rows in self.lists.items():
             first = rows[0][0]
-            mark = self.mark(sheet, first, "list_name")
+            mark = self.mark(self.list_sheet[list_name], first, "list_name")
             if len(self.ordered.get(list_name, {False})) > 1:
                 self.p.add(
                     sheet.name,
@@ -189,6 +240,8 @@ class WorkbookReader(GroupReader):
                 "ordered": scalar(True in self.ordered.get(list_name, set()), mark),
                 "choices": sequence(entries, mark),
             }
+            if list_name in self.external_lists:
+                pairs["external"] = scalar(True, mark)
             if grid_dk:
                 pairs["dont_know_label"] = self.dk_label[list_name]
             out[list_name] = mapping(pairs, mark)
@@ -425,6 +478,11 @@ class WorkbookReader(GroupReader):
             self.metadata.append((name, lowered, row))  # as written (uri:deviceid)
             return "metadata", None
         appearance = row.cells.get("appearance") or ""
+        if lowered.startswith("select_one_external "):  # its list is on external_choices
+            words = text.split()
+            if len(words) == 2:
+                self.external_rows.add(row.number)
+                return "single", words[1]
         if "search(" in appearance.replace(" ", ""):
             self.unsupported(sheet, row, appearance, "`search()`", "E_UNSUPPORTED_SEARCH")
             return None, None
@@ -558,7 +616,15 @@ class WorkbookReader(GroupReader):
                     "tag:yaml.org,2002:int" if value.strip().lstrip("+-").isdigit() else node.tag
                 )
                 pairs[name] = node
-        if list_name is not None and list_name not in self.list_rows:
+        if list_name is not None and row.number in self.external_rows:
+            if list_name in self.external:
+                self.external_used.setdefault(list_name, row)
+            else:
+                pairs["choices"] = None
+                other = list_name in self.list_rows
+                self.unknown_list(sheet, row, list_name, external=True, other_sheet=other)
+        elif list_name is not None and list_name not in self.list_rows:
             pairs["choices"] = None
-            self.unknown_list(sheet, row, list_name)
+            other = list_name in self.external
+            self.unknown_list(sheet, row, list_name, other_sheet=other)
         return self.fields(sheet, row, pairs)

@@ -171,11 +171,10 @@ UNSUPPORTED_TYPES: Mapping[str, tuple[str, str]] = {
         for t in ("image", "photo", "audio", "video", "file", "background-audio", "barcode")
     },
     **{
-        t: ("external choices", "E_UNSUPPORTED_EXTERNAL")
+        t: ("choices from a file outside the workbook", "E_UNSUPPORTED_EXTERNAL")
         for t in (
             "select_one_from_file",
             "select_multiple_from_file",
-            "select_one_external",
             "select_multiple_external",
             "select one external",
             "csv-external",

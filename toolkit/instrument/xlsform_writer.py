@@ -220,6 +220,9 @@ def _question_rows(survey: Survey, q: Question, dk_lists: set[str]) -> list[dict
         rows.append({"type": "end group", "name": q.id})
         return rows
     kind = {"single": "select_one", "multiple": "select_multiple"}.get(q.type, q.type)
+    scale = survey.choice_lists.get(q.choices or "")
+    if kind == "select_one" and scale is not None and scale.external:
+        kind = "select_one_external"
     select = f"{kind} {q.choices}" + (" or_other" if q.or_other else "")
     row: dict[str, Any] = {
         "type": select if q.type in ("single", "multiple") else kind,
@@ -253,10 +256,13 @@ def _question_rows(survey: Survey, q: Question, dk_lists: set[str]) -> list[dict
     return [row]
 
 
-def _choice_rows(survey: Survey) -> list[dict[str, Any]]:
+def _choice_rows(survey: Survey, *, external: bool = False) -> list[dict[str, Any]]:
+    """The rows of the ``choices`` sheet, or (``external``) of the ``external_choices`` sheet."""
     dk_lists = _dont_know_lists(survey)
     rows: list[dict[str, Any]] = []
     for scale in survey.choice_lists.values():
+        if scale.external != external:
+            continue
         ordered = "yes" if scale.ordered else None
         for choice in scale.choices:
             zh, en = _texts(choice.label)
@@ -368,5 +374,8 @@ def write_xlsform(survey: Survey, path: str | Path) -> None:
     book.remove(book.active)
     _write_sheet(book, "survey", _SURVEY_HEADER, _survey_rows(survey))
     _write_sheet(book, "choices", _CHOICES_HEADER, _choice_rows(survey))
+    external = _choice_rows(survey, external=True)
+    if external:
+        _write_sheet(book, "external_choices", _CHOICES_HEADER, external)
     _write_sheet(book, "settings", _SETTINGS_HEADER, [settings_row])
     book.save(Path(path))
