@@ -62,12 +62,21 @@ def test_the_form_sends_the_instances_to_the_store(store: Store) -> None:
     control = form.controls["member"]
     assert isinstance(control, RepeatControl)
     control.add.click()
-    control.inputs[0]["age"].value = "200"  # the constraint (. < 130) holds the ballot back
-    assert form.next() is True  # repeat problems are found at the end, before storing
+    control.inputs[0]["age"].value = "200"  # the constraint (. < 130) holds the page back
+    assert form.next() is False and form.screen == "page"
+    # the message stands inside the repeat, at the instance's question
+    control = form.controls["member"]
+    box = control._boxes[0]["age"]
+    (error,) = [c for c in box.children if "sh-error" in getattr(c, "value", "")]
+    assert set(form.messages) == {"member[1].age"}
+    assert control._boxes[0]["sex"].children[2:] == ()
+    # submitting is held back as well
     assert form.submit() is False
     assert store.repeat_rows("hh1").empty
     form.go_to(0)
     form.controls["member"].inputs[0]["age"].value = "67"
+    assert error not in form.controls["member"]._boxes[0]["age"].children  # fixed: it goes
+    assert form.messages == {}
     form.controls["member"].add.click()
     form.controls["member"].inputs[1]["age"].value = "5"
     assert form.next() is True and form.submit() is True

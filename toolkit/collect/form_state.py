@@ -195,6 +195,8 @@ class FormState:
         else:
             answers[variable] = value
         self.messages.pop(variable, None)
+        for name in [m for m in self.messages if m.startswith(f"{variable}[")]:
+            del self.messages[name]  # a repeat's messages, per instance
         recalculate(self.survey, answers)
         self._save_draft()
         self._refresh_relevance()
@@ -216,12 +218,16 @@ class FormState:
             subjects=self.subject_ids,
             language=self.language,
         )
-        return [p for p in problems if p.field in names]
+        # a repeat's problems name the instance: `member[2].age`
+        return [p for p in problems if p.field in names or (p.field or "").split("[")[0] in names]
 
     def _page_variables(self, form_page: FormPage) -> set[str]:
         names: set[str] = set()
         for q in form_page.questions:
-            if q.type == "grid":
+            repeat = form_page.page.repeat_of(q)
+            if repeat is not None:
+                names.add(repeat)  # the repeat's answers travel under its id
+            elif q.type == "grid":
                 prefix = f"{form_page.subject.id}__" if q.per_subject and form_page.subject else ""
                 names |= {prefix + item.id for item in q.items}
             elif q.type != "note":

@@ -68,6 +68,7 @@ class RepeatControl(w.VBox):
         on_change: Callable[[list[dict[str, Any]]], None] | None = None,
         language: str = "zh",
         looks: SharedLooks | None = None,
+        messages: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.add_class("sh-repeat")
@@ -76,6 +77,8 @@ class RepeatControl(w.VBox):
         self.language = language
         self._looks = looks
         self._on_change = on_change
+        #: problems to show at their question, keyed ``repeat[n].question`` (n from 1)
+        self.messages = dict(messages or {})
         self.value: list[dict[str, Any]] = [dict(i) for i in value or ()]
         self.add = w.Button(description=_TEXTS["add"].get(language, _TEXTS["add"]["en"]))
         self.add.add_class("sh-nav")
@@ -92,11 +95,15 @@ class RepeatControl(w.VBox):
 
     def _remove(self, index: int) -> None:
         del self.value[index]
+        self.messages = {}  # they name instances by number, which just changed
         self._draw()
         self._changed()
 
     def _set(self, index: int, name: str, value: Any) -> None:
         instance = self.value[index]
+        if self.messages.pop(f"{self.repeat}[{index + 1}].{name}", None) is not None:
+            box = self._boxes[index][name]
+            box.children = box.children[:2]  # the answer changed: its message goes
         if value is None or value == "" or value == []:
             instance.pop(name, None)
         else:
@@ -126,6 +133,9 @@ class RepeatControl(w.VBox):
                 inputs[q.id] = control
                 label = w.HTML(f'<div class="sh-label">{html.escape(q.label.get(lang))}</div>')
                 box = w.VBox([label, control])
+                message = self.messages.get(f"{self.repeat}[{index + 1}].{q.id}")
+                if message:
+                    box.children = (*box.children, w.HTML(self._error(message)))
                 box.layout.display = None if is_relevant(self.survey, q, instance) else "none"
                 boxes[q.id] = box
                 parts.append(box)
@@ -139,6 +149,10 @@ class RepeatControl(w.VBox):
             instance_box.add_class("sh-question")
             rows.append(instance_box)
         self.children = [*rows, self.add]
+
+    @staticmethod
+    def _error(message: str) -> str:
+        return f'<div class="sh-error">{html.escape(message)}</div>'
 
     def _control(self, q: Question, index: int, value: Any) -> w.Widget:
         def send(v: Any) -> None:
@@ -180,6 +194,7 @@ def repeat_widgets(form: Any, form_page: Any) -> list[w.Widget]:
                 on_change=form._setter(repeat),
                 language=form.language,
                 looks=form._looks,
+                messages={k: v for k, v in form.messages.items() if k.startswith(f"{repeat}[")},
             )
             form.controls[repeat] = control
             out.append(control)
