@@ -55,12 +55,20 @@ a warning (``W_UNKNOWN_COLUMN``). The rows are turned into the same located mapp
 gives and validated by the one builder (:mod:`toolkit.instrument.builder`), so every rule and
 every problem code is shared.
 
-What the model cannot hold is refused with a located :class:`~toolkit.errors.InstrumentError`
-naming the sheet, row, column and the feature, never dropped: ``begin repeat``, media columns
-(``image``, ``audio``, ``video``, ``media::*``), ``geopoint``/``geotrace``/``geoshape``,
-``calculate``, metadata rows (``start``, ``end``, ``deviceid``), other types, and
-``choice_filter`` other than the 不了解 filter. Every problem is collected before one error is
-raised.
+Beyond the table, the features real forms use are read and written back: ``calculate``
+(``calculation``), metadata rows (``start``, ``end``, ``today``, ``deviceid``, ..., kept as
+paradata, never as answers), ``begin repeat`` (repeat groups, stored as child rows), groups nested
+in groups, ``choice_filter`` cascades (the choices' further columns are their ``filters``),
+``select_one_external`` with its list on the ``external_choices`` sheet, ``or_other``, ``time``,
+``datetime``, ``range`` (``parameters``), ``read_only`` and ``regex()`` in constraints. See
+``docs/xlsform.md``.
+
+What sanhui does not support is refused with a located :class:`~toolkit.errors.InstrumentError`
+naming the sheet, row, column and the feature: geo types, media types and ``media::*`` columns,
+choices from a file outside the workbook (``select_one_from_file``), ``search()`` appearances and
+loops over a choice list. With ``drop_unsupported=True`` (``--drop-unsupported``) the optional
+questions using them are left out and listed in one warning; required ones are still refused.
+Every problem is collected before one error is raised.
 
 References
 ----------
