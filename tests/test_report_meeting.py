@@ -408,3 +408,24 @@ def test_report_html_shows_the_channels(rendered: dict[str, Any], report: Meetin
     rates = report_tables(report)["rates_by_channel"]
     for row in rates.itertuples(index=False):
         assert f"<td>{htmllib.escape(row[3])}</td>" in tables[1]
+
+
+def test_a_meeting_without_a_roster_gets_a_note_instead_of_a_turnout_chart(
+    monkeypatch: Any,
+) -> None:
+    from toolkit.errors import DataError
+    from toolkit.report.meeting import turnout_figure
+
+    meeting = "S01-C02-M02"
+    with demo_store() as store:
+        with store.engine.begin() as connection:  # nobody invited, nobody signed in
+            connection.execute(
+                sa.delete(schema.attendance).where(schema.attendance.c.meeting_id == meeting)
+            )
+        report = meeting_report_data(store, meeting)
+        text = _section_text(report, "turnout", monkeypatch)
+    assert "没有可公布的到会率" in text
+    assert "满意+基本满意率" in text  # the section goes on with the rates by role
+    with pytest.raises(DataError) as info:
+        turnout_figure(report)
+    assert info.value.code == "E_DATA"

@@ -335,6 +335,11 @@ REPORT_NOTES: dict[str, dict[str, str]] = {
         "{min_cell} raters: not shown). Online and in-person raters may differ, so a gap "
         "is not necessarily a difference in views.",
     },
+    "no_turnout": {
+        "zh": "本次会议没有可公布的到会率：没有邀请名单，或各年龄组人数都不足{min_cell}人。",
+        "en": "No turnout to show for this meeting: it has no invited roster, or every age "
+        "group has fewer than {min_cell} people.",
+    },
     "by_role": {
         "zh": "按评议人自报身份的总体评价满意+基本满意率（不足5人不公布）：",
         "en": "Overall broad rate by the raters' self-reported role (fewer than 5: not shown):",

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._checks import check_option
+from toolkit.errors import DataError
 from toolkit.labels import (
     REPORT_HEADINGS,
     REPORT_NOTES,
@@ -321,12 +322,21 @@ def rates_chart(report: MeetingReport) -> Figure:
     )
 
 
+def _turnout_shown(report: MeetingReport) -> pd.DataFrame:
+    t = report.turnout
+    return t[(t["by"].isin(["age_band", "(all)"])) & ~t["suppressed"]]
+
+
 def turnout_figure(report: MeetingReport) -> Figure:
     """Turnout by age band against the roster (suppressed groups left out)."""
     from toolkit.report.charts import turnout_chart
 
-    t = report.turnout
-    shown = t[(t["by"].isin(["age_band", "(all)"])) & ~t["suppressed"]]
+    shown = _turnout_shown(report)
+    if shown.empty:
+        raise DataError(
+            f"meeting `{report.meeting_id}` has no turnout to chart: no invited roster, or every "
+            "age group is suppressed. Check `report.turnout` before charting it."
+        )
     shown = pd.DataFrame(
         {
             "age_band": shown["group"].astype(object),
@@ -389,8 +399,13 @@ def show_section(report: MeetingReport, section: str) -> None:
         else:
             display(HTML(_html_table(tables["comments"])))
     elif section == "turnout":
-        display(HTML(_html_table(tables["turnout"])))
-        display(turnout_figure(report), metadata={"image/png": {"alt": _alt(report, "turnout")}})
+        if _turnout_shown(report).empty:  # no roster (or only small groups): nothing to chart
+            note = word(REPORT_NOTES, "no_turnout", report.language, min_cell=report.min_cell)
+            display(Markdown(note))
+        else:
+            display(HTML(_html_table(tables["turnout"])))
+            alt = _alt(report, "turnout")
+            display(turnout_figure(report), metadata={"image/png": {"alt": alt}})
         by_role = word(REPORT_NOTES, "by_role", report.language)
         display(Markdown(by_role))
         display(HTML(_html_table(tables["rates_by_role"])))
