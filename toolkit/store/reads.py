@@ -118,7 +118,10 @@ class _Column:
                     pd.Series(values, dtype=object), format="%Y-%m-%d", errors="coerce"
                 ).array
             }
-        return {self.name: pd.array(values, dtype=object)}
+        # text: SQLite's json_extract gives a stored number (a calculation's 4.0) as a number,
+        # PostgreSQL's ->> as text; both are read as the text ODK keeps
+        text = [v if v is None or isinstance(v, str) else str(v) for v in values]
+        return {self.name: pd.array(text, dtype=object)}
 
 
 class ReadsMixin(StoreBase):
