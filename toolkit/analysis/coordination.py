@@ -161,8 +161,8 @@ def terms_recorded(
     Examples
     --------
     >>> data = pd.DataFrame({"terms": [["补偿"], ["补偿", "工期"], []]})
-    >>> terms_recorded(data, by=None).set_index("measure")["estimate"]["total"]
-    np.float64(3.0)
+    >>> float(terms_recorded(data, by=None).set_index("measure")["estimate"]["total"])
+    3.0
     """
     check_columns(data, [terms])
     counted = data.copy()
