@@ -239,10 +239,6 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _column_letter(index: int) -> str:
-    return get_column_letter(index + 1)
-
-
 def language_key(spec: str) -> str:
     """The language of a column suffix: ``中文 (zh)``, ``Chinese``, ``zh`` → ``zh``;
     ``English (en)``, ``english`` → ``en``; ``Swahili (sw)`` → ``sw``; a name without a code is
@@ -267,7 +263,7 @@ class Column:
 
     @property
     def letter(self) -> str:
-        return _column_letter(self.index)
+        return get_column_letter(self.index + 1)
 
 
 @dataclass
