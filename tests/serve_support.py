@@ -155,15 +155,15 @@ class WidgetClient:
         cookies: dict[str, str] | None = None,
         run: bool = True,
         origin: str | None = None,
+        session_id: str | None = "new",
     ) -> None:
         self.base = base
         self.path = path
         self.cookies = cookies if cookies is not None else page_cookies(base, path)
         self.kernel_id = str(uuid.uuid4())
-        url = (
-            base.replace("http://", "ws://")
-            + f"/jupyter/api/kernels/{self.kernel_id}/channels?session_id={uuid.uuid4()}"
-        )
+        url = base.replace("http://", "ws://") + f"/jupyter/api/kernels/{self.kernel_id}/channels"
+        if session_id is not None:  # None: leave it out, as no Solara page does
+            url += f"?session_id={uuid.uuid4() if session_id == 'new' else session_id}"
         headers = {"Origin": origin or base}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

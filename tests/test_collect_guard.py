@@ -241,6 +241,16 @@ def test_sessions_per_client_are_capped_and_idle_ones_closed(tmp_path):
         server.stop()
 
 
+def test_a_websocket_without_a_session_id_is_refused_without_a_traceback(server):
+    for session_id in (None, "", "x" * 200, "a%20b"):
+        with pytest.raises(InvalidStatus) as refused:
+            WidgetClient(server.base, "/form", run=False, session_id=session_id)
+        assert refused.value.response.status_code == 403
+    time.sleep(0.5)
+    log = server.log_path.read_text()
+    assert "Traceback" not in log and "websocket without a session id" in log
+
+
 def test_a_websocket_from_another_site_is_refused(server):
     with pytest.raises(InvalidStatus) as refused:
         WidgetClient(server.base, "/form", run=False, origin="http://evil.example")

@@ -11,7 +11,8 @@
   token gets a blank form, whatever device label it uses;
 - tells the pages the client's address in the header ``x-sanhui-client`` (set here; one sent by the
   browser is dropped), for the attempt limits on codes;
-- refuses a websocket from another site (``Origin`` must be this server);
+- refuses a websocket from another site (``Origin`` must be this server) and one without the
+  ``session_id`` every Solara page sends (Solara itself would fail on it with a traceback);
 - caps the live sessions (Solara virtual kernels) per client address, closes a session idle for
   longer than ``idle_seconds``, closes a session that sends a message larger than
   ``message_bytes``, drops widget messages the pages never send (code execution, more than
@@ -34,7 +35,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "CLIENT_HEADER",
@@ -63,6 +64,7 @@ PAGES = ("/", "/form", "/vote", "/signin", "/board", "/turns")
 KEYING_PAGE = "/keying"
 _STATIC = ("/static/", "/_solara/cdn/", "/jupyter/nbextensions/")
 _WEBSOCKET = re.compile(r"^/jupyter/api/kernels/[A-Za-z0-9-]{8,64}/channels$")
+_SESSION_ID = re.compile(r"[A-Za-z0-9-]{8,64}")  # Solara's pages send a UUID
 _CLOSE = re.compile(r"^/_solara/api/close/[A-Za-z0-9-]{8,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 #: Jupyter messages a served page sends; any other type is dropped.
@@ -253,6 +255,10 @@ class Guard:
             self._refuse("websocket from another site", client)
             await _deny(send)
             return
+        if not _SESSION_ID.fullmatch(_query(scope).get("session_id", "")):
+            self._refuse("websocket without a session id", client)  # Solara would answer 500
+            await _deny(send)
+            return
         kernel_id = path.split("/")[4]
         with self._lock:
             session = self._sessions.get(kernel_id)
@@ -392,6 +398,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    """The query string's parameters (the first value of each)."""
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {k: v[0] for k, v in parse_qs(raw).items()}
 
 
 def _same_origin(scope: Scope) -> bool:
