@@ -65,5 +65,11 @@ def test_header_yaml_and_file_errors(tmp_path: Path) -> None:
     assert any("no codes" in p for p in found)
     bad = problems("codebook: {id: x, version: '1'}\ncodes: [a, b\nmore: 1\n")
     assert any("line 3" in p and "not valid YAML" in p for p in bad)
-    with pytest.raises(InstrumentError, match="cannot read"):
-        load_codebook(tmp_path / "missing.yaml")
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(InstrumentError) as info:
+        load_codebook(missing)
+    (problem,) = info.value.problems
+    # this problem carries no code yet (the instrument loader's is E_UNREADABLE), so the test
+    # matches its place, the file, and a short fragment of what is wrong
+    assert problem.where == str(missing) and "cannot read" in problem.message
+    assert problem.fix is not None
