@@ -408,6 +408,12 @@ def main(argv: list[str] | None = None) -> None:
                     for client in clients:
                         client.close()
                 else:
+                    # the burst's pages were closed with their browser, so Voilà never got their
+                    # kernels' shutdown requests; they linger and starve the pool. The memory
+                    # stage gets a fresh server, as a meeting laptop would have.
+                    served.stop()
+                    (tmp / name / "again").mkdir()
+                    served = start(db, tmp / name / "again", LIVE_MEETING)
                     r["mb"] = asyncio.run(held_browsers(served, args.peer_hold))
                 results[name] = r
                 shown = {k: v for k, v in r.items() if k != "opens"}
