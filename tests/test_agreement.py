@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from tests.error_support import raises_code
+from tests.rater_support import frame_and_shuffled
 from toolkit.analysis.agreement import fleiss_kappa, krippendorff_alpha
 from toolkit.errors import DataError, ParameterError
 
@@ -203,12 +204,7 @@ def test_fleiss_kappa_edge_cases() -> None:
     st.randoms(use_true_random=False),
 )
 def test_swapping_raters_and_units_changes_nothing(x: np.ndarray, rnd) -> None:
-    data = pd.DataFrame(x, columns=[f"r{i}" for i in range(x.shape[1])])
-    cols = list(data.columns)
-    rnd.shuffle(cols)
-    rows = list(range(len(data)))
-    rnd.shuffle(rows)
-    other = data.iloc[rows][cols]
+    data, other = frame_and_shuffled(x, rnd)
     for level in ("nominal", "ordinal", "interval", "ratio"):
         try:
             a = _alpha(data, metric=level)

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tests.rater_support import frame_and_shuffled
 from toolkit.analysis.concordance import icc, kendall_w
 from toolkit.errors import DataError
 
@@ -118,12 +119,7 @@ def test_icc_edge_cases() -> None:
     st.randoms(use_true_random=False),
 )
 def test_swapping_raters_and_units_changes_nothing(x: np.ndarray, rnd) -> None:
-    data = pd.DataFrame(x, columns=[f"r{i}" for i in range(x.shape[1])])
-    cols = list(data.columns)
-    rnd.shuffle(cols)
-    rows = list(range(len(data)))
-    rnd.shuffle(rows)
-    other = data.iloc[rows][cols]
+    data, other = frame_and_shuffled(x, rnd)
     assert kendall_w(other)["estimate"].iloc[0] == pytest.approx(
         kendall_w(data)["estimate"].iloc[0], nan_ok=True
     )
