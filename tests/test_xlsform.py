@@ -611,3 +611,18 @@ def test_an_unknown_list_is_reported_once(tmp_path: Path) -> None:
     assert _codes(path) == [
         ("E_UNKNOWN_CHOICE_LIST", f"{path}, sheet `survey`, row 2, column `type` (A)")
     ]
+
+
+def test_a_condition_in_required_is_named_as_unsupported(tmp_path: Path) -> None:
+    rows = [
+        ("type", "name", "label", "required", "read_only"),
+        ("text", "a", "甲", "${b} = 'dead'"),
+        ("text", "b", "乙", "maybe"),
+        ("text", "c", "丙", None, "not(${a})"),
+    ]
+    path = make_xlsform(tmp_path / "x.xlsx", rows, YES_NO)
+    assert _codes(path) == [
+        ("E_UNSUPPORTED_CONDITION", f"{path}, sheet `survey`, row 2, column `required` (D)"),
+        ("E_NOT_A_BOOLEAN", f"{path}, sheet `survey`, row 3, column `required` (D)"),
+        ("E_UNSUPPORTED_CONDITION", f"{path}, sheet `survey`, row 4, column `read_only` (E)"),
+    ]

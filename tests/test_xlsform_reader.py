@@ -36,12 +36,17 @@ REFUSED = {
         "E_UNSUPPORTED_EXTERNAL",
         "E_UNSUPPORTED_MEDIA",
         _GEO,
-        "E_NOT_A_BOOLEAN",
+        "E_UNSUPPORTED_CONDITION",
     },
     # pyxform refuses it too: choice names repeat within a list without allow_choice_duplicates
     "unhcr__demo.xlsx": {"E_DUPLICATE_CHOICE", "E_DUPLICATE_COLUMN"},
 }
-_FEATURES = {"E_UNSUPPORTED_EXTERNAL", "E_UNSUPPORTED_MEDIA", "E_UNSUPPORTED_GEO"}
+_FEATURES = {
+    "E_UNSUPPORTED_EXTERNAL",
+    "E_UNSUPPORTED_MEDIA",
+    "E_UNSUPPORTED_GEO",
+    "E_UNSUPPORTED_CONDITION",
+}
 _TYPES = {
     "select one": "select_one",
     "select all that apply": "select_multiple",

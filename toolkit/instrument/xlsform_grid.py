@@ -8,6 +8,7 @@ questions, as ODK shows it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from yaml.nodes import Node
@@ -29,6 +30,9 @@ from toolkit.instrument.xlsform_workbook import (
 )
 
 __all__ = ["GridReader", "Group"]
+
+#: A cell that holds an XPath condition rather than yes/no (`${a} = 'x'`, `not(...)`).
+_CONDITION_RE = re.compile(r"\$\{|[=<>()]|\b(and|or)\b")
 
 _GRID_COLUMNS = {
     "type",
@@ -121,12 +125,24 @@ class GridReader:
             return True
         if lowered in FALSE:
             return False
+        if _CONDITION_RE.search(value):  # XLSForm allows `${dead} = 'yes'` here; sanhui does not
+            self.p.add(
+                sheet.name,
+                row.number,
+                sheet.column(base) or base,
+                f"`{base}` holds a condition (`{value}`), which sanhui does not support.",
+                "Write `yes` or `no`; to ask the question only in some cases, put the condition "
+                "in `relevant`.",
+                row.cells.get("name"),
+                code="E_UNSUPPORTED_CONDITION",
+            )
+            return None
         self.p.add(
             sheet.name,
             row.number,
             sheet.column(base) or base,
             f"`{value}` is not yes or no.",
-            "Write `yes` or `no` (a condition here is not supported: use `relevant`).",
+            "Write `yes` or `no`.",
             code="E_NOT_A_BOOLEAN",
         )
         return None
