@@ -149,3 +149,16 @@ def test_kendall_w_bootstrap_interval_resamples_raters() -> None:
         kendall_w(scores, n_boot=400, seed=3), kendall_w(scores, n_boot=400, seed=3)
     )
     assert "ci_low" not in kendall_w(scores, n_boot=0).columns
+
+
+def test_the_old_import_path_still_works_with_a_warning() -> None:
+    from toolkit.analysis import agreement
+
+    with pytest.warns(FutureWarning, match=r"use toolkit\.analysis\.kendall_w"):
+        old = agreement.kendall_w
+    assert old is kendall_w
+    with pytest.warns(FutureWarning):
+        from toolkit.analysis.agreement import icc as old_icc
+    assert old_icc is icc
+    with pytest.raises(AttributeError):
+        agreement.nothing  # noqa: B018

@@ -459,3 +459,14 @@ def fleiss_kappa(
         "note": "; ".join(notes) if notes else None,
     }
     return pd.DataFrame([row])
+
+
+def __getattr__(name: str) -> Any:
+    """``kendall_w`` and ``icc`` moved to :mod:`toolkit.analysis.concordance`; importing them from
+    here still works, with a warning."""
+    if name in ("kendall_w", "icc"):
+        from toolkit.analysis import concordance
+
+        deprecated(f"toolkit.analysis.agreement.{name}", f"toolkit.analysis.{name}")
+        return getattr(concordance, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
