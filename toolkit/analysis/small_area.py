@@ -159,6 +159,9 @@ def _beta_binomial(x: np.ndarray, n: np.ndarray, confidence: float) -> dict[str,
     )
     a, b = np.exp(res.x)
     if a + b > _NO_SPREAD:
+        # at the boundary the model is one binomial: the prior mean's MLE is the pooled rate
+        # (the optimizer stops short of it, by 1e-4 here and there); keep the precision reached
+        a, b = m * (a + b), (1 - m) * (a + b)
         warnings.warn(
             "small_area_rates: the communities do not differ beyond chance (the beta prior's "
             "precision is unbounded); every shrunken rate is the pooled rate.",
