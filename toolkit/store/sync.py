@@ -1,9 +1,11 @@
 """Copy one ballot store into another: meeting laptops (SQLite) into the district's PostgreSQL.
 
-:func:`sync` copies, table by table and in key order, everything a site store holds that the
-target lacks: instruments (by id + version, checked by content hash), meetings, participants (their
-names only into the target's ``participant_names``), attendance, ballots (with status, void reason,
-paradata and entry mode, exactly as stored) and ballot codes (their used state). Drafts stay on the
+:func:`sync` copies, table by table and in key order (:data:`TABLES`), everything a site store holds
+that the target lacks: instruments (by id + version, checked by content hash), meetings,
+participants (their names only into the target's ``participant_names``), attendance, ballots (with
+status, void reason, paradata and entry mode, exactly as stored) and their repeat rows, ballot codes
+(their used state), closing records, speaking turns, codings of comments, online windows (with the
+hearing plan), and cases with their meetings, outcomes and rectification items. Drafts stay on the
 laptop.
 
 - **Idempotent**: a row already in the target is counted as *present* and left alone; running the
@@ -11,17 +13,48 @@ laptop.
 - **Never overwrites**: a row whose key is in the target with other content (a ballot UUID with other
   answers, a meeting with another instrument, an instrument version with another content hash) is a
   *conflict*: reported, and the target keeps its own. The only changes made to existing target rows
-  are the ones a site makes after an earlier sync: a meeting closed, a ballot voided (void wins,
-  with its reason), a participant checked in or invited, a ballot code used (*updated*).
+  are the ones a site makes after an earlier sync (*updated*); a target further on than the site
+  (a ballot voided, a case closed there) is *present*:
+
+  - meetings: closed (the status; other differences are conflicts);
+  - attendance: checked in, invited; ballot codes: used;
+  - ballots: voided (void wins, with its reason);
+  - turns: an open turn ended, a turn undone (undone wins, as void does), codes added; a turn
+    reopened, ended at another time or with a code taken off on the site is a conflict (a turn
+    carries no time of change, so which side is newer is unknown);
+  - online windows: a plan written where the target has none; a moved window or another plan is a
+    conflict (no time of change either);
+  - cases: closed (``closed_on`` where the target has none; another date is a conflict);
+  - codings, case outcomes and rectification items (an item's status, evidence, due date and
+    follow-up meeting), which the Store replaces and stamps (``coded_at``, ``recorded_at``,
+    ``updated_at``): the later stamp wins, as in one store. The site's later stamp is *updated*,
+    the target's later stamp is *present* (kept), the same stamp with other content is a conflict.
+    Stamps come from each machine's clock;
+  - closing records, repeat rows and a case's meetings never change once written: any difference
+    is a conflict.
+
 - **Checked references, not re-validated answers**: a ballot is copied only when its meeting is in
   the target with the same instrument version, and when its answers still hash to the stored
   ``answers_hash`` (a corrupted or edited file is caught). The answers are not checked again against
   the instrument's required rules, so paper ballots keyed in with blanks arrive as stored; pass
-  ``verify_answers=True`` to run the type checks (codes, types, unknown variables) as well.
+  ``verify_answers=True`` to run the type checks (codes, types, unknown variables) as well. Rows
+  that hang on a meeting or ballot (attendance, codes, closings, turns, windows, repeat rows,
+  codings) are *skipped* with a reason when it was not copied (blocked or conflicting) or is not
+  the same ballot in the target; a repeat row must also say what its ballot's answers say. A case
+  with another title or kind in the target is a conflict, and the site's meetings, outcomes and
+  items of that case are skipped; so are those naming a meeting not copied. A case meeting whose
+  place in the case is taken in the target is a conflict, and its outcome is skipped.
+- **Rectification items are renumbered**: every store numbers its own items, so an item is found in
+  the target by its case, creation time, subject and text, and a new one takes the target's next
+  number (several sites' item 1 all arrive).
 - **Resumable**: each batch of ``batch_size`` rows is committed in its own transaction, so a
   killed sync loses at most the open batch; the next run skips what arrived. A dropped database
   connection is retried (``retries`` times per batch) before the sync stops with a
   :class:`~toolkit.errors.StoreError`.
+
+A closing record is copied as the site wrote it: :func:`toolkit.store.closing.verify_closing` on the
+target tells whether every ballot of the meeting arrived unchanged. The rules are in
+:mod:`toolkit.store.sync_rules` and :mod:`toolkit.store.sync_case_rules`.
 
 Merging several site files into one store is several syncs into one target.
 
@@ -56,6 +89,7 @@ from sqlalchemy.engine import Connection, make_url
 from toolkit._checks import check_range
 from toolkit.errors import ParameterError, StoreError
 from toolkit.store.store import Store, _normalize_url
+from toolkit.store.sync_case_rules import CaseRules
 from toolkit.store.sync_rules import TABLES, Decision, Phase, SyncRules
 
 __all__ = ["TABLES", "SyncIssue", "SyncReport", "sync"]
@@ -141,10 +175,10 @@ class SyncReport:
         lines = [
             f"sync {self.source} -> {self.target}: {self.seconds:.1f} s, "
             f"{self.batches} batches{rate}",
-            f"{'table':<18}" + "".join(f"{c:>10}" for c in _COUNTERS),
+            f"{'table':<20}" + "".join(f"{c:>10}" for c in _COUNTERS),
         ]
         for name in TABLES:
-            lines.append(f"{name:<18}" + "".join(f"{self.tables[name][c]:>10,}" for c in _COUNTERS))
+            lines.append(f"{name:<20}" + "".join(f"{self.tables[name][c]:>10,}" for c in _COUNTERS))
         lines.append(f"ballots in the target from this source: {moved:,}")
         if self.issues:
             total = self.conflicts + self.skipped
@@ -283,7 +317,9 @@ class _Sync:
 
     def run(self) -> SyncReport:
         start = time.perf_counter()
-        for phase in self.rules.phases():
+        phases = [*self.rules.phases(), *CaseRules(self.rules).phases()]
+        assert tuple(p.name for p in phases) == TABLES
+        for phase in phases:
             if phase.before is not None:
                 phase.before()
             self._run_phase(phase)
@@ -372,23 +408,29 @@ class _Sync:
                 self.report.issues.append(
                     SyncIssue(phase.name, "/".join(map(str, key)), kind, decision.reason)
                 )
-            if decision.block:
-                self.rules.block(phase.name, key)
+            if decision.block and phase.blocks is not None:
+                phase.blocks(key)
 
     def _apply(
         self, phase: Phase, rows: list[dict[str, Any]]
     ) -> list[tuple[tuple[Any, ...], Decision]]:
         table = phase.table
         keys = [table.c[k] for k in phase.key]
+        match = phase.match or phase.key
         wanted = [tuple(r[k] for k in phase.key) for r in rows]
         with self._write() as connection:
+            if phase.prepare is not None:
+                phase.prepare(connection, rows)
             query = sa.select(*[table.c[c] for c in phase.compare])
-            if len(keys) == 1:
+            if phase.match is not None:  # found by the first column, then matched on all
+                found = {r[match[0]] for r in rows}
+                query = query.where(table.c[match[0]].in_(sorted(found)))
+            elif len(keys) == 1:
                 query = query.where(keys[0].in_([w[0] for w in wanted]))
             else:
                 query = query.where(sa.tuple_(*keys).in_(wanted))
             existing = {
-                tuple(r._mapping[k] for k in phase.key): dict(r._mapping)
+                tuple(r._mapping[k] for k in match): dict(r._mapping)
                 for r in connection.execute(query)
             }
             if phase.light is not None:  # the whole row only where it may be copied
@@ -399,13 +441,15 @@ class _Sync:
                     rows = [fetched.get(r[phase.key[0]], r) for r in rows]
             decisions = []
             inserts: list[dict[str, Any]] = []
+            primary = list(table.primary_key.columns)
             for key, row in zip(wanted, rows, strict=True):
-                decision = phase.decide(row, existing.get(key))
+                there = existing.get(tuple(row[k] for k in match))
+                decision = phase.decide(row, there)
                 decisions.append((key, decision))
                 if decision.insert is not None:
                     inserts.append(decision.insert)
-                if decision.update:
-                    where = [c == v for c, v in zip(keys, key, strict=True)]
+                if decision.update and there is not None:
+                    where = [c == there[c.name] for c in primary]
                     connection.execute(sa.update(table).where(*where).values(decision.update))
             if inserts:
                 connection.execute(sa.insert(table), inserts)
@@ -425,4 +469,4 @@ def _bar(total: int, name: str, show: bool) -> Any:
         return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=f"{name:<17}", unit="row", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, desc=f"{name:<19}", unit="row", leave=True, dynamic_ncols=True)
