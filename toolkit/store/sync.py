@@ -1,9 +1,11 @@
 """Copy one ballot store into another: meeting laptops (SQLite) into the district's PostgreSQL.
 
-:func:`sync` copies, table by table and in key order, everything a site store holds that the
-target lacks: instruments (by id + version, checked by content hash), meetings, participants (their
-names only into the target's ``participant_names``), attendance, ballots (with status, void reason,
-paradata and entry mode, exactly as stored) and ballot codes (their used state). Drafts stay on the
+:func:`sync` copies, table by table and in key order (:data:`TABLES`), everything a site store holds
+that the target lacks: instruments (by id + version, checked by content hash), meetings,
+participants (their names only into the target's ``participant_names``), attendance, ballots (with
+status, void reason, paradata and entry mode, exactly as stored) and their repeat rows, ballot codes
+(their used state), closing records, speaking turns, codings of comments, online windows (with the
+hearing plan), and cases with their meetings, outcomes and rectification items. Drafts stay on the
 laptop.
 
 - **Idempotent**: a row already in the target is counted as *present* and left alone; running the
@@ -11,17 +13,48 @@ laptop.
 - **Never overwrites**: a row whose key is in the target with other content (a ballot UUID with other
   answers, a meeting with another instrument, an instrument version with another content hash) is a
   *conflict*: reported, and the target keeps its own. The only changes made to existing target rows
-  are the ones a site makes after an earlier sync: a meeting closed, a ballot voided (void wins,
-  with its reason), a participant checked in or invited, a ballot code used (*updated*).
+  are the ones a site makes after an earlier sync (*updated*); a target further on than the site
+  (a ballot voided, a case closed there) is *present*:
+
+  - meetings: closed (the status; other differences are conflicts);
+  - attendance: checked in, invited; ballot codes: used;
+  - ballots: voided (void wins, with its reason);
+  - turns: an open turn ended, a turn undone (undone wins, as void does), codes added; a turn
+    reopened, ended at another time or with a code taken off on the site is a conflict (a turn
+    carries no time of change, so which side is newer is unknown);
+  - online windows: a plan written where the target has none; a moved window or another plan is a
+    conflict (no time of change either);
+  - cases: closed (``closed_on`` where the target has none; another date is a conflict);
+  - codings, case outcomes and rectification items (an item's status, evidence, due date and
+    follow-up meeting), which the Store replaces and stamps (``coded_at``, ``recorded_at``,
+    ``updated_at``): the later stamp wins, as in one store. The site's later stamp is *updated*,
+    the target's later stamp is *present* (kept), the same stamp with other content is a conflict.
+    Stamps come from each machine's clock;
+  - closing records, repeat rows and a case's meetings never change once written: any difference
+    is a conflict.
+
 - **Checked references, not re-validated answers**: a ballot is copied only when its meeting is in
   the target with the same instrument version, and when its answers still hash to the stored
   ``answers_hash`` (a corrupted or edited file is caught). The answers are not checked again against
   the instrument's required rules, so paper ballots keyed in with blanks arrive as stored; pass
-  ``verify_answers=True`` to run the type checks (codes, types, unknown variables) as well.
+  ``verify_answers=True`` to run the type checks (codes, types, unknown variables) as well. Rows
+  that hang on a meeting or ballot (attendance, codes, closings, turns, windows, repeat rows,
+  codings) are *skipped* with a reason when it was not copied (blocked or conflicting) or is not
+  the same ballot in the target; a repeat row must also say what its ballot's answers say. A case
+  with another title or kind in the target is a conflict, and the site's meetings, outcomes and
+  items of that case are skipped; so are those naming a meeting not copied. A case meeting whose
+  place in the case is taken in the target is a conflict, and its outcome is skipped.
+- **Rectification items are renumbered**: every store numbers its own items, so an item is found in
+  the target by its case, creation time, subject and text, and a new one takes the target's next
+  number (several sites' item 1 all arrive).
 - **Resumable**: each batch of ``batch_size`` rows is committed in its own transaction, so a
   killed sync loses at most the open batch; the next run skips what arrived. A dropped database
   connection is retried (``retries`` times per batch) before the sync stops with a
   :class:`~toolkit.errors.StoreError`.
+
+A closing record is copied as the site wrote it: :func:`toolkit.store.closing.verify_closing` on the
+target tells whether every ballot of the meeting arrived unchanged. The rules are in
+:mod:`toolkit.store.sync_rules` and :mod:`toolkit.store.sync_case_rules`.
 
 Merging several site files into one store is several syncs into one target.
 
@@ -42,11 +75,9 @@ Merging several site files into one store is several syncs into one target.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,27 +88,12 @@ from sqlalchemy.engine import Connection, make_url
 
 from toolkit._checks import check_range
 from toolkit.errors import ParameterError, StoreError
-from toolkit.store import schema as t
-from toolkit.store.store import (
-    PARTICIPANT_COLUMNS,
-    Store,
-    _check_answers,
-    _normalize_url,
-    answers_hash,
-)
+from toolkit.store.store import Store, _normalize_url
+from toolkit.store.sync_case_rules import CaseRules
+from toolkit.store.sync_rules import TABLES, Decision, Phase, SyncRules
 
 __all__ = ["TABLES", "SyncIssue", "SyncReport", "sync"]
 
-#: The tables :func:`sync` copies, in the order it copies them.
-TABLES: tuple[str, ...] = (
-    "instruments",
-    "meetings",
-    "participants",
-    "participant_names",
-    "attendance",
-    "submissions",
-    "ballot_codes",
-)
 _COUNTERS = ("new", "present", "updated", "conflicts", "skipped")
 _MAX_ISSUES = 1000  # issues listed one by one; the counts always cover every row
 
@@ -159,10 +175,10 @@ class SyncReport:
         lines = [
             f"sync {self.source} -> {self.target}: {self.seconds:.1f} s, "
             f"{self.batches} batches{rate}",
-            f"{'table':<18}" + "".join(f"{c:>10}" for c in _COUNTERS),
+            f"{'table':<20}" + "".join(f"{c:>10}" for c in _COUNTERS),
         ]
         for name in TABLES:
-            lines.append(f"{name:<18}" + "".join(f"{self.tables[name][c]:>10,}" for c in _COUNTERS))
+            lines.append(f"{name:<20}" + "".join(f"{self.tables[name][c]:>10,}" for c in _COUNTERS))
         lines.append(f"ballots in the target from this source: {moved:,}")
         if self.issues:
             total = self.conflicts + self.skipped
@@ -174,28 +190,6 @@ class SyncReport:
 
     def __str__(self) -> str:
         return self.summary()
-
-
-@dataclass
-class _Decision:
-    """How one source row lands in the target."""
-
-    outcome: Literal["new", "present", "updated", "conflicts", "skipped"]
-    insert: dict[str, Any] | None = None
-    update: dict[str, Any] | None = None
-    reason: str | None = None
-    block: bool = False  # meetings/instruments: rows referencing this one are skipped
-
-
-@dataclass
-class _Phase:
-    name: str
-    table: sa.Table
-    key: tuple[str, ...]
-    compare: tuple[str, ...]  # target columns read to decide
-    decide: Callable[[Mapping[str, Any], Mapping[str, Any] | None], _Decision]
-    # source columns read first; the full rows are fetched only for keys the target lacks
-    light: tuple[str, ...] | None = None
 
 
 def _open(store: StoreLike, schema: str | None, *, must_exist: bool) -> tuple[Store, bool]:
@@ -314,94 +308,25 @@ class _Sync:
         self.target = target
         self.progress = progress
         self.batch_size = batch_size
-        self.verify_answers = verify_answers
         self.retries = retries
         self.on_batch = on_batch
         self.report = SyncReport(source.url, target.url)
-        self.blocked_instruments: set[tuple[str, str]] = set()
-        self.blocked_meetings: set[str] = set()
-        # meeting id -> (instrument id, version, subject ids), as the target holds it
-        self.target_meetings: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        self.rules = SyncRules(source.url, target, verify_answers=verify_answers)
 
     # --- driver ---------------------------------------------------------------------------------
 
     def run(self) -> SyncReport:
         start = time.perf_counter()
-        phases = [
-            _Phase(
-                "instruments",
-                t.instruments,
-                ("instrument_id", "version"),
-                ("instrument_id", "version", "content_hash"),
-                self._instrument,
-            ),
-            _Phase(
-                "meetings",
-                t.meetings,
-                ("meeting_id",),
-                tuple(c.name for c in t.meetings.columns),
-                self._meeting,
-            ),
-            _Phase(
-                "participants",
-                t.participants,
-                ("participant_id",),
-                PARTICIPANT_COLUMNS,
-                self._participant,
-            ),
-            _Phase(
-                "participant_names",
-                t.participant_names,
-                ("participant_id",),
-                ("participant_id", "name", "room"),
-                self._name,
-            ),
-            _Phase(
-                "attendance",
-                t.attendance,
-                ("meeting_id", "participant_id"),
-                ("meeting_id", "participant_id", "checked_in_at", "walk_in", "invited"),
-                self._attendance,
-            ),
-            _Phase(
-                "submissions",
-                t.submissions,
-                ("submission_id",),
-                ("submission_id", "meeting_id", "answers_hash", "status", "void_reason"),
-                self._submission,
-                light=("submission_id", "meeting_id", "answers_hash", "status", "void_reason"),
-            ),
-            _Phase(
-                "ballot_codes",
-                t.ballot_codes,
-                ("code_hash",),
-                ("code_hash", "meeting_id", "used_at", "submission_id", "scheme"),
-                self._ballot_code,
-            ),
-        ]
+        phases = [*self.rules.phases(), *CaseRules(self.rules).phases()]
+        assert tuple(p.name for p in phases) == TABLES
         for phase in phases:
-            if phase.name == "attendance":
-                self._load_target_meetings()
+            if phase.before is not None:
+                phase.before()
             self._run_phase(phase)
         self.report.seconds = time.perf_counter() - start
         return self.report
 
-    def _load_target_meetings(self) -> None:
-        m = t.meetings
-        with self.target.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(m.c.meeting_id, m.c.instrument_id, m.c.instrument_version, m.c.subjects)
-            ).all()
-        self.target_meetings = {
-            r.meeting_id: (
-                r.instrument_id,
-                r.instrument_version,
-                tuple(str(s["id"]) if isinstance(s, Mapping) else str(s) for s in r.subjects),
-            )
-            for r in rows
-        }
-
-    def _run_phase(self, phase: _Phase) -> None:
+    def _run_phase(self, phase: Phase) -> None:
         keys = [phase.table.c[k] for k in phase.key]
         with self.source.engine.connect() as connection:
             total = connection.execute(
@@ -457,7 +382,7 @@ class _Sync:
             with connection.begin():
                 yield connection
 
-    def _write_batch(self, phase: _Phase, rows: list[dict[str, Any]]) -> None:
+    def _write_batch(self, phase: Phase, rows: list[dict[str, Any]]) -> None:
         for attempt in range(self.retries + 1):
             try:
                 decisions = self._apply(phase, rows)
@@ -483,26 +408,29 @@ class _Sync:
                 self.report.issues.append(
                     SyncIssue(phase.name, "/".join(map(str, key)), kind, decision.reason)
                 )
-            if decision.block:
-                if phase.name == "instruments":
-                    self.blocked_instruments.add((str(key[0]), str(key[1])))
-                else:
-                    self.blocked_meetings.add(str(key[0]))
+            if decision.block and phase.blocks is not None:
+                phase.blocks(key)
 
     def _apply(
-        self, phase: _Phase, rows: list[dict[str, Any]]
-    ) -> list[tuple[tuple[Any, ...], _Decision]]:
+        self, phase: Phase, rows: list[dict[str, Any]]
+    ) -> list[tuple[tuple[Any, ...], Decision]]:
         table = phase.table
         keys = [table.c[k] for k in phase.key]
+        match = phase.match or phase.key
         wanted = [tuple(r[k] for k in phase.key) for r in rows]
         with self._write() as connection:
+            if phase.prepare is not None:
+                phase.prepare(connection, rows)
             query = sa.select(*[table.c[c] for c in phase.compare])
-            if len(keys) == 1:
+            if phase.match is not None:  # found by the first column, then matched on all
+                found = {r[match[0]] for r in rows}
+                query = query.where(table.c[match[0]].in_(sorted(found)))
+            elif len(keys) == 1:
                 query = query.where(keys[0].in_([w[0] for w in wanted]))
             else:
                 query = query.where(sa.tuple_(*keys).in_(wanted))
             existing = {
-                tuple(r._mapping[k] for k in phase.key): dict(r._mapping)
+                tuple(r._mapping[k] for k in match): dict(r._mapping)
                 for r in connection.execute(query)
             }
             if phase.light is not None:  # the whole row only where it may be copied
@@ -513,223 +441,19 @@ class _Sync:
                     rows = [fetched.get(r[phase.key[0]], r) for r in rows]
             decisions = []
             inserts: list[dict[str, Any]] = []
+            primary = list(table.primary_key.columns)
             for key, row in zip(wanted, rows, strict=True):
-                decision = phase.decide(row, existing.get(key))
+                there = existing.get(tuple(row[k] for k in match))
+                decision = phase.decide(row, there)
                 decisions.append((key, decision))
                 if decision.insert is not None:
                     inserts.append(decision.insert)
-                if decision.update:
-                    where = [c == v for c, v in zip(keys, key, strict=True)]
+                if decision.update and there is not None:
+                    where = [c == there[c.name] for c in primary]
                     connection.execute(sa.update(table).where(*where).values(decision.update))
             if inserts:
                 connection.execute(sa.insert(table), inserts)
         return decisions
-
-    # --- per-table rules -------------------------------------------------------------------------
-
-    def _instrument(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        from toolkit.store.store import _loads_survey
-
-        name = f"`{row['instrument_id']}` version {row['version']!r}"
-        if there is not None:
-            if there["content_hash"] == row["content_hash"]:
-                return _Decision("present")
-            return _Decision(
-                "conflicts",
-                reason=f"instrument {name} has other content in the target (content hash "
-                f"{row['content_hash'][:12]}… here, {there['content_hash'][:12]}… there); its "
-                "meetings and ballots are not copied. Give the changed instrument a new version.",
-                block=True,
-            )
-        try:
-            rebuilt = _loads_survey(row["yaml_text"], source=f"{self.source.url}, {name}")
-            ok = rebuilt.content_hash == row["content_hash"]
-        except Exception:  # any failure to load means the stored text is unusable
-            ok = False
-        if not ok:
-            return _Decision(
-                "skipped",
-                reason=f"instrument {name} does not load back to its content hash (a damaged "
-                "file?); its meetings and ballots are not copied.",
-                block=True,
-            )
-        return _Decision("new", insert=dict(row))
-
-    def _meeting(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        instrument = (row["instrument_id"], row["instrument_version"])
-        if instrument in self.blocked_instruments:
-            return _Decision(
-                "skipped",
-                reason=f"its instrument `{instrument[0]}` {instrument[1]!r} was not copied.",
-                block=True,
-            )
-        if there is None:
-            return _Decision("new", insert=dict(row))
-        identity = ("kind", "instrument_id", "instrument_version", "subjects")
-        differs = [c for c in identity if there[c] != row[c]]
-        if differs:
-            return _Decision(
-                "conflicts",
-                reason=f"meeting exists in the target with another {', '.join(differs)}; the "
-                "target keeps its own and this meeting's ballots, codes and attendance are not "
-                "copied. Rename one of the meetings at its site.",
-                block=True,
-            )
-        others = ("title", "community", "street", "district", "date", "ballots_issued", "members")
-        differs = [c for c in others if there[c] != row[c]]
-        update = (
-            {"status": "closed"}
-            if row["status"] == "closed" and there["status"] != "closed"
-            else None
-        )
-        if differs:
-            return _Decision(
-                "conflicts",
-                update=update,
-                reason=f"meeting exists in the target with another {', '.join(differs)}; the "
-                "target keeps its own (its ballots are copied).",
-            )
-        return _Decision("updated", update=update) if update else _Decision("present")
-
-    def _participant(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        if there is None:
-            return _Decision("new", insert=dict(row))
-        differs = [c for c in PARTICIPANT_COLUMNS[1:] if there[c] != row[c]]
-        if differs:
-            return _Decision(
-                "conflicts",
-                reason=f"participant exists in the target with another {', '.join(differs)}; "
-                "the target keeps its own.",
-            )
-        return _Decision("present")
-
-    def _name(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        if there is None:
-            return _Decision("new", insert=dict(row))
-        if there["name"] != row["name"] or there["room"] != row["room"]:
-            # never quote a name: only the id goes into the report
-            return _Decision(
-                "conflicts",
-                reason="the target holds another name or room for this participant; kept.",
-            )
-        return _Decision("present")
-
-    def _attendance(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        meeting = str(row["meeting_id"])
-        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
-            return _Decision("skipped", reason=f"meeting `{meeting}` was not copied.")
-        if there is None:
-            return _Decision("new", insert=dict(row))
-        update: dict[str, Any] = {}
-        if row["invited"] and not there["invited"]:
-            update["invited"] = True
-        if row["checked_in_at"] is not None and there["checked_in_at"] is None:
-            update["checked_in_at"] = row["checked_in_at"]
-        clash = there["walk_in"] != row["walk_in"] or (
-            row["checked_in_at"] is not None
-            and there["checked_in_at"] is not None
-            and row["checked_in_at"] != there["checked_in_at"]
-        )
-        if clash:
-            return _Decision(
-                "conflicts",
-                update=update or None,
-                reason="the target records another check-in time or walk-in flag; kept.",
-            )
-        return _Decision("updated", update=update) if update else _Decision("present")
-
-    def _submission(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        meeting = str(row["meeting_id"])
-        if there is not None:
-            if there["meeting_id"] != meeting:
-                return _Decision(
-                    "conflicts",
-                    reason=f"ballot is in the target for meeting `{there['meeting_id']}`, not "
-                    f"`{meeting}`; not overwritten.",
-                )
-            if there["answers_hash"] != row["answers_hash"]:
-                return _Decision(
-                    "conflicts",
-                    reason="ballot is in the target with different answers (answers hash "
-                    f"{row['answers_hash'][:12]}… here, {there['answers_hash'][:12]}… there); "
-                    "not overwritten.",
-                )
-            if row["status"] == "void" and there["status"] != "void":
-                return _Decision(
-                    "updated", update={"status": "void", "void_reason": row["void_reason"]}
-                )
-            return _Decision("present")
-        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
-            return _Decision("skipped", reason=f"its meeting `{meeting}` was not copied.")
-        if "answers" not in row:  # deleted from the source while syncing (no API does that)
-            return _Decision("skipped", reason="the ballot vanished from the source during sync.")
-        instrument_id, version, subjects = self.target_meetings[meeting]
-        if (row["instrument_id"], row["instrument_version"]) != (instrument_id, version):
-            return _Decision(
-                "skipped",
-                reason=f"ballot is for instrument `{row['instrument_id']}` "
-                f"{row['instrument_version']!r}, but meeting `{meeting}` uses `{instrument_id}` "
-                f"{version!r}.",
-            )
-        answers = row["answers"]
-        try:
-            intact = isinstance(answers, Mapping) and _hash(answers) == row["answers_hash"]
-            # strict UTF-8 (no lone surrogates), which PostgreSQL's JSONB insists on
-            json.dumps(row["paradata"], ensure_ascii=False).encode("utf-8")
-        except (TypeError, ValueError):
-            intact = False
-        if not intact:
-            return _Decision(
-                "skipped",
-                reason="the answers do not match their stored hash, or answers or paradata are not "
-                "valid UTF-8 (a damaged or edited file?); not copied.",
-            )
-        if self.verify_answers:
-            survey = self.target._survey(instrument_id, version)
-            problems = _check_answers(survey, answers, subjects=subjects, require=False)
-            if problems:
-                return _Decision(
-                    "skipped", reason=f"answers fail the instrument's checks: {problems[0]}"
-                )
-        return _Decision("new", insert=dict(row))
-
-    def _ballot_code(self, row: Mapping[str, Any], there: Mapping[str, Any] | None) -> _Decision:
-        meeting = str(row["meeting_id"])
-        if there is not None:
-            if there["meeting_id"] != meeting:
-                return _Decision(
-                    "conflicts",
-                    reason=f"this code hash belongs to meeting `{there['meeting_id']}` in the "
-                    "target; kept.",
-                )
-            if row["used_at"] is not None and there["used_at"] is None:
-                return _Decision(
-                    "updated",
-                    update={"used_at": row["used_at"], "submission_id": row["submission_id"]},
-                )
-            return _Decision("present")
-        if meeting in self.blocked_meetings or meeting not in self.target_meetings:
-            return _Decision("skipped", reason=f"meeting `{meeting}` was not copied.")
-        return _Decision("new", insert=dict(row))
-
-
-def _hash(answers: Mapping[str, Any]) -> str:
-    """:func:`answers_hash`, faster for the flat answers every ballot has (same digest)."""
-    flat = dict(answers)
-    for name, value in flat.items():
-        kind = type(value)
-        if kind is str or kind is int or kind is float or kind is bool or value is None:
-            continue
-        if kind is list and all(type(v) is str for v in value):
-            flat[name] = sorted(value)
-            continue
-        return answers_hash(answers)  # nested or unusual values: the general path
-    if not all(type(name) is str for name in flat):
-        return answers_hash(answers)
-    text = json.dumps(
-        flat, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class _NoBar:
@@ -745,4 +469,4 @@ def _bar(total: int, name: str, show: bool) -> Any:
         return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=f"{name:<17}", unit="row", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, desc=f"{name:<19}", unit="row", leave=True, dynamic_ncols=True)
