@@ -291,6 +291,7 @@ def test_later_changes_at_the_site_arrive(tmp_path: Path, target: Target) -> Non
         site.submit(Submission(new_uuid(), "m1", good_answers(4), ballot_code=code))
         site.void(ballot, "填写不规范")
         site.close_meeting("m1")
+        site.set_meeting_venue("m1", "park")
     report = sync(site_path, target.url, target_schema=target.schema, progress=False)
     assert report.counts("meetings")["updated"] == 1
     assert report.counts("attendance")["updated"] == 1
@@ -304,6 +305,7 @@ def test_later_changes_at_the_site_arrive(tmp_path: Path, target: Target) -> Non
     assert report.counts("ballot_codes")["updated"] == 1
     with target.open() as city:
         assert city.meeting("m1").status == "closed"
+        assert city.meetings().set_index("meeting_id").loc["m1", "venue"] == "park"
         assert city.submission(ballot)["void_reason"] == "填写不规范"
         assert bool(city.attendance_table("m1")["attended"].iloc[0])
         assert city.meetings()["codes_used"].iloc[0] == 1
@@ -1009,3 +1011,19 @@ def test_a_place_taken_in_the_target_case_is_a_conflict_not_an_error(
         case = city.case("k1")
         assert [m.meeting_id for m in case.meetings] == ["x1", "h1", "e1", "e2"]
         assert [m.positions for m in case.meetings[:2]] == [None, None]
+
+
+def test_a_venue_set_in_both_places_is_a_conflict(tmp_path: Path, target: Target) -> None:
+    site_path = tmp_path / "site.db"
+    with Store.open(site_path) as site:
+        setup_meeting(site, "m1")
+    sync(site_path, target.url, target_schema=target.schema, progress=False)
+    with target.open() as city:
+        city.set_meeting_venue("m1", "park")
+    with Store.open(site_path) as site:
+        site.set_meeting_venue("m1", "online")
+    report = sync(site_path, target.url, target_schema=target.schema, progress=False)
+    assert report.counts("meetings")["conflicts"] == 1
+    assert any("venue" in issue.reason for issue in report.issues)
+    with target.open() as city:
+        assert city.meetings().set_index("meeting_id").loc["m1", "venue"] == "park"

@@ -240,7 +240,9 @@ def sync(
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
-    """Copy meetings, participants, attendance and ballots from one store into another.
+    """Copy everything a site's store holds into another: meetings, participants, attendance,
+    ballots with their repeat rows, ballot codes, closing records, speaking turns, comment codings,
+    online windows and cases (drafts stay on the laptop).
 
     Safe to repeat and to resume after an interruption: what the target holds is skipped, and
     conflicting rows are reported, never overwritten. Exit code 0: done; 2: done with conflicts or

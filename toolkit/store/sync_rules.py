@@ -315,15 +315,18 @@ class SyncRules:
             )
         others = ("title", "community", "street", "district", "date", "ballots_issued", "members")
         differs = [c for c in others if there[c] != row[c]]
-        update = (
-            {"status": "closed"}
-            if row["status"] == "closed" and there["status"] != "closed"
-            else None
-        )
+        update: dict[str, Any] = {}
+        if row["status"] == "closed" and there["status"] != "closed":
+            update["status"] = "closed"
+        if row["venue"] != there["venue"]:
+            if there["venue"] == "community":  # the default: set at the site after a sync
+                update["venue"] = row["venue"]
+            else:
+                differs.append("venue")
         if differs:
             return Decision(
                 "conflicts",
-                update=update,
+                update=update or None,
                 reason=f"meeting exists in the target with another {', '.join(differs)}; the "
                 "target keeps its own (its ballots are copied).",
             )
