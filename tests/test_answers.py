@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.error_support import raises_code
+from tests.error_support import problem_codes, raises_code
 from toolkit.errors import InstrumentError, ParameterError, Problem
 from toolkit.instrument.answers import (
     DEFAULT_CONSTRAINT_MESSAGE,
@@ -259,7 +259,8 @@ def test_per_subject_required_items() -> None:
     del answers["wuye__overall"], answers["juweihui__attitude"]
     problems = check_answers(survey, answers, subjects=SUBJECTS)
     assert fields(problems) == ["juweihui__attitude", "wuye__overall"]
-    assert all(p.message == "此题必答" for p in problems)
+    assert problem_codes(problems) == ["E_REQUIRED", "E_REQUIRED"]
+    assert all(p.message == DEFAULT_REQUIRED_MESSAGE.zh for p in problems)
     assert problems[0].where == "answer `juweihui__attitude`"
     # a third subject of the meeting needs its own answers
     problems = check_answers(survey, full_ballot(), subjects=(*SUBJECTS, "contractor"))
@@ -273,8 +274,7 @@ def test_dont_know_allowed_per_item() -> None:
     assert check_answers(survey, answers, subjects=SUBJECTS) == []
     answers["wuye__overall"] = DONT_KNOW  # overall offers no 不了解
     (problem,) = check_answers(survey, answers, subjects=SUBJECTS)
-    assert problem.field == "wuye__overall"
-    assert problem.message == "`dont_know` (不了解, don't know) is not offered for this item"
+    assert (problem.code, problem.field) == ("E_NOT_OFFERED", "wuye__overall")
 
 
 def test_grid_codes_must_be_scale_codes() -> None:
@@ -284,10 +284,9 @@ def test_grid_codes_must_be_scale_codes() -> None:
     answers["wuye__results"] = 1
     problems = check_answers(survey, answers, subjects=SUBJECTS)
     assert fields(problems) == ["wuye__attitude", "wuye__results"]
-    assert problems[0].message.startswith(
-        "must be one of the codes of `satisfaction` ('satisfied', 'basically_satisfied', "
-        "'dissatisfied', 'dont_know'); got 'satisfed'."
-    )
+    assert problem_codes(problems) == ["E_NOT_A_CHOICE", "E_NOT_A_CHOICE"]
+    # the message names the list and its codes, and the closest code
+    assert "`satisfaction`" in problems[0].message and "'dont_know'" in problems[0].message
     assert "Did you mean `satisfied`?" in problems[0].message
     assert "got 1" in problems[1].message
 
@@ -298,10 +297,9 @@ def test_elevator_grid_only_when_the_project_includes_it() -> None:
     answers["project_elevator"] = "no"
     problems = check_answers(survey, answers, subjects=SUBJECTS)
     assert fields(problems) == list(ELEVATOR_ITEMS)
-    assert problems[0].message == (
-        "`build_quality` is answered but question `elevator` is not relevant (hidden by the "
-        "question `elevator`: relevant `${project_elevator} = 'yes'`)"
-    )
+    assert set(problem_codes(problems)) == {"E_HIDDEN_ANSWER"}
+    # the message names what hid the question
+    assert "`elevator`: relevant `${project_elevator} = 'yes'`" in problems[0].message
     assert problems[0].fix is not None and "clean_answers()" in problems[0].fix
     cleaned = clean_answers(survey, answers, subjects=SUBJECTS)
     assert not set(ELEVATOR_ITEMS) & set(cleaned)
@@ -319,7 +317,7 @@ def test_rectify_other_follows_selected() -> None:
     answers = full_ballot()
     answers["rectify"] = ["slow_response"]
     (problem,) = check_answers(survey, answers, subjects=SUBJECTS)
-    assert problem.field == "rectify_other"
+    assert (problem.code, problem.field) == ("E_HIDDEN_ANSWER", "rectify_other")
     assert "selected(${rectify}, 'other')" in problem.message
     del answers["rectify"]  # selected() on an unanswered multiple is false
     assert is_relevant(survey, "rectify_other", answers) is False
@@ -334,10 +332,10 @@ def test_building_constraint_uses_the_current_value() -> None:
         problems = check_answers(survey, answers, subjects=SUBJECTS)
         assert (problems == []) is ok, building
         if not ok:
-            assert problems[0].field == "building"
-            assert problems[0].message == "答案不符合要求"
+            assert (problems[0].code, problems[0].field) == ("E_CONSTRAINT", "building")
+            assert problems[0].message == DEFAULT_CONSTRAINT_MESSAGE.zh
             en = check_answers(survey, answers, subjects=SUBJECTS, language="en")
-            assert en[0].message == "This answer is not valid"
+            assert en[0].message == DEFAULT_CONSTRAINT_MESSAGE.en
 
 
 def test_per_subject_answers_need_the_subjects() -> None:
@@ -345,12 +343,10 @@ def test_per_subject_answers_need_the_subjects() -> None:
     answers = full_ballot()
     problems = check_answers(survey, answers, subjects=("juweihui",))
     assert {p.field for p in problems} == {f"wuye__{i}" for i in (*RATING_ITEMS, "overall")}
-    assert problems[0].message == (
-        "`wuye` is not an evaluated subject of this meeting (subjects: `juweihui`)"
-    )
+    assert set(problem_codes(problems)) == {"E_UNKNOWN_SUBJECT"}
+    assert "`juweihui`" in problems[0].message  # the meeting's subjects
     problems = check_answers(survey, answers)
-    assert "(subjects: none were given)" in problems[0].message
-    assert len(problems) == 14
+    assert problem_codes(problems) == ["E_UNKNOWN_SUBJECT"] * 14
     assert [v.name for v in relevant_variables(survey, answers)][:1] == ["project_elevator"]
 
 
@@ -362,12 +358,12 @@ def test_unknown_variables_with_did_you_mean() -> None:
     answers["zzz"] = 1
     problems = check_answers(survey, answers, subjects=SUBJECTS)
     by_field = {p.field: p for p in problems}
-    assert by_field["biulding"].message == "unknown variable `biulding`"
+    assert problem_codes(problems) == ["E_UNKNOWN_VARIABLE"] * 3
     assert by_field["biulding"].fix is not None
     assert by_field["biulding"].fix.startswith("Did you mean `building`?")
     assert by_field["juweihui__atitude"].fix is not None
     assert "Did you mean `juweihui__attitude`?" in by_field["juweihui__atitude"].fix
-    assert by_field["zzz"].fix == "Remove it; the form must only send the survey's variables."
+    assert by_field["zzz"].fix is not None and "Did you mean" not in by_field["zzz"].fix
     # unknown variables come after the survey's, in the order given
     assert fields(problems) == ["biulding", "juweihui__atitude", "zzz"]
 
@@ -381,14 +377,15 @@ def test_notes_grids_and_non_text_names_are_not_variables() -> None:
     answers["elevator"] = "satisfied"
     answers[7] = "x"
     problems = check_answers(survey, answers, subjects=SUBJECTS)  # type: ignore[arg-type]
-    messages = [p.message for p in problems]
-    assert messages[0] == "question `profile_note` is a note and takes no answer"
-    assert messages[1] == (
-        "`ratings` is a grid; each of its items is answered as its own variable "
-        "(e.g. `juweihui__attitude`)"
-    )
-    assert messages[2].endswith("(e.g. `build_quality`)")
-    assert messages[3] == "variable names must be text; got int 7"
+    assert [(p.code, p.where) for p in problems] == [
+        ("E_ANSWER_TO_NOTE", "answer `profile_note`"),
+        ("E_ANSWER_TO_GRID", "answer `ratings`"),
+        ("E_ANSWER_TO_GRID", "answer `elevator`"),
+        ("E_NOT_TEXT", "answer 7"),
+    ]
+    # a grid's message names one of its variables, as an example
+    assert problems[1].message.endswith("(e.g. `juweihui__attitude`)")
+    assert problems[2].message.endswith("(e.g. `build_quality`)")
     no_subjects = check_answers(survey, {"ratings": "x"})
     assert "(e.g. `<subject>__attitude`)" in no_subjects[0].message
 
@@ -417,44 +414,44 @@ ACCEPTED = [
     ("g_optional", "yes"),
 ]
 
-REJECTED = [
-    ("agree", "Yes", "must be one of the codes of `yes_no` ('yes', 'no'); got 'Yes'."),
-    ("agree", 1, "got 1"),
-    ("agree", ["yes"], "got ['yes']"),
-    ("agree", DONT_KNOW, "`dont_know` (不了解, don't know) is not offered for this item"),
-    ("agree", None, "an empty answer (None) is not stored"),
-    ("agree", "", "an empty answer ('') is not stored"),
-    ("topics", "yes", "must be a list of codes of `yes_no`; got 'yes'. Send a list"),
-    ("topics", "yes no", "not a space-separated string"),
-    ("topics", ["yes", "maybe"], "holds 'maybe', not codes of `yes_no` ('yes', 'no')."),
-    ("topics", [1], "holds 1, not codes of `yes_no`"),
-    ("topics", ["yes", "yes"], "repeats 'yes'; each choice may be selected once"),
-    ("topics", [], "an empty answer ([]) is not stored"),
-    ("topics", {"yes"}, "must be a list of codes"),
-    ("count", True, "must be a whole number (int); got True"),
-    ("count", 3.0, "must be a whole number (int); got 3.0"),
-    ("count", "3", "must be a whole number (int); got '3'"),
-    ("count", 2**63, "is too large to store"),
-    ("share", "0.5", "must be a number; got '0.5'"),
-    ("share", False, "must be a number; got False"),
-    ("share", float("nan"), "must be a finite number; got nan"),
-    ("share", float("inf"), "must be a finite number; got inf"),
-    ("share", 10**400, "must be a finite number"),
-    ("note", 12, "must be text (str); got 12"),
-    ("note", "a\x00b", "holds control characters (U+0000)"),
-    ("note", "a\rb", "holds control characters (U+000D)"),
-    ("note", "a\x1bb\x7f", "holds control characters (U+001B, U+007F)"),
-    ("note", "x\ud800", "holds control characters (U+D800)"),  # a lone surrogate
-    ("note", "x" * 11, "is 11 characters long; at most 10 are allowed"),
-    ("when", "2023-02-29", "is not a valid date; got '2023-02-29'"),
-    ("when", "2024-2-1", "must be a date written YYYY-MM-DD; got '2024-2-1'"),
-    ("when", "20240101", "must be a date written YYYY-MM-DD"),
-    ("when", "2024-01-01T00:00", "must be a date written YYYY-MM-DD"),
-    ("when", "２０２４-01-01", "must be a date written YYYY-MM-DD"),
-    ("when", 20240101, "must be a date written YYYY-MM-DD"),
-    ("g_plain", DONT_KNOW, "`dont_know` (不了解, don't know) is not offered for this item"),
-    ("g_plain", "maybe", "must be one of the codes of `yes_no` ('yes', 'no'); got 'maybe'."),
-    ("g_dk", "dontknow", "Did you mean `dont_know`?"),
+REJECTED = [  # (variable, value, code, what the message must show, if anything)
+    ("agree", "Yes", "E_NOT_A_CHOICE", "got 'Yes'"),
+    ("agree", 1, "E_NOT_A_CHOICE", "got 1"),
+    ("agree", ["yes"], "E_NOT_A_CHOICE", "got ['yes']"),
+    ("agree", DONT_KNOW, "E_NOT_OFFERED", None),
+    ("agree", None, "E_EMPTY_VALUE", None),
+    ("agree", "", "E_EMPTY_VALUE", None),
+    ("topics", "yes", "E_NOT_A_LIST", "['a', 'b']"),  # how to send a list
+    ("topics", "yes no", "E_NOT_A_LIST", "['a', 'b']"),
+    ("topics", ["yes", "maybe"], "E_NOT_A_CHOICE", "holds 'maybe'"),
+    ("topics", [1], "E_NOT_A_CHOICE", "holds 1"),
+    ("topics", ["yes", "yes"], "E_DUPLICATE_CHOICE", "'yes'"),
+    ("topics", [], "E_EMPTY_VALUE", None),
+    ("topics", {"yes"}, "E_NOT_A_LIST", None),
+    ("count", True, "E_NOT_AN_INTEGER", "got True"),
+    ("count", 3.0, "E_NOT_AN_INTEGER", "got 3.0"),
+    ("count", "3", "E_NOT_AN_INTEGER", "got '3'"),
+    ("count", 2**63, "E_RANGE", None),
+    ("share", "0.5", "E_NOT_A_NUMBER", "got '0.5'"),
+    ("share", False, "E_NOT_A_NUMBER", "got False"),
+    ("share", float("nan"), "E_NOT_A_NUMBER", "got nan"),
+    ("share", float("inf"), "E_NOT_A_NUMBER", "got inf"),
+    ("share", 10**400, "E_NOT_A_NUMBER", None),
+    ("note", 12, "E_NOT_TEXT", "got 12"),
+    ("note", "a\x00b", "E_BAD_CHARACTER", "(U+0000)"),
+    ("note", "a\rb", "E_BAD_CHARACTER", "(U+000D)"),
+    ("note", "a\x1bb\x7f", "E_BAD_CHARACTER", "(U+001B, U+007F)"),
+    ("note", "x\ud800", "E_BAD_CHARACTER", "(U+D800)"),  # a lone surrogate
+    ("note", "x" * 11, "E_TOO_LONG", "11"),
+    ("when", "2023-02-29", "E_NOT_A_DATE", "got '2023-02-29'"),
+    ("when", "2024-2-1", "E_NOT_A_DATE", "YYYY-MM-DD; got '2024-2-1'"),
+    ("when", "20240101", "E_NOT_A_DATE", "YYYY-MM-DD"),
+    ("when", "2024-01-01T00:00", "E_NOT_A_DATE", "YYYY-MM-DD"),
+    ("when", "２０２４-01-01", "E_NOT_A_DATE", "YYYY-MM-DD"),
+    ("when", 20240101, "E_NOT_A_DATE", "YYYY-MM-DD"),
+    ("g_plain", DONT_KNOW, "E_NOT_OFFERED", None),
+    ("g_plain", "maybe", "E_NOT_A_CHOICE", "('yes', 'no'); got 'maybe'."),
+    ("g_dk", "dontknow", "E_NOT_A_CHOICE", "Did you mean `dont_know`?"),
 ]
 
 
@@ -463,16 +460,15 @@ def test_types_accepted(name: str, value: object) -> None:
     assert check_answers(all_types(), minimal(**{name: value})) == []
 
 
-@pytest.mark.parametrize(("name", "value", "message"), REJECTED)
-def test_types_rejected(name: str, value: object, message: str) -> None:
+@pytest.mark.parametrize(("name", "value", "code", "shown"), REJECTED)
+def test_types_rejected(name: str, value: object, code: str, shown: str | None) -> None:
     problems = check_answers(all_types(), minimal(**{name: value}))
+    # one problem: a wrong type is not also checked against the constraint or reported as required
     assert len(problems) == 1, problems
     (problem,) = problems
-    assert problem.field == name
-    assert problem.where == f"answer `{name}`"
-    assert message in problem.message
-    # a wrong type is not also checked against the constraint or reported as required
-    assert "必答" not in problem.message
+    assert (problem.code, problem.field, problem.where) == (code, name, f"answer `{name}`")
+    if shown is not None:
+        assert shown in problem.message
 
 
 def test_empty_values_are_cleaned_not_stored() -> None:
@@ -480,6 +476,7 @@ def test_empty_values_are_cleaned_not_stored() -> None:
     answers = minimal(note="", topics=[], count=None)
     problems = check_answers(survey, answers)
     assert fields(problems) == ["topics", "count", "note"]
+    assert problem_codes(problems) == ["E_EMPTY_VALUE"] * 3
     assert all(p.fix is not None and "clean_answers()" in p.fix for p in problems)
     assert clean_answers(survey, answers) == minimal()
 
@@ -492,6 +489,7 @@ def test_empty_values_are_cleaned_not_stored() -> None:
 def test_required_messages_custom_and_default() -> None:
     survey = all_types()
     zh = check_answers(survey, {})
+    assert problem_codes(zh) == ["E_REQUIRED"] * 3
     assert [(p.field, p.message) for p in zh] == [
         ("agree", "请选择是或否"),
         ("g_dk", "此题必答"),
@@ -511,6 +509,7 @@ def test_constraint_messages_custom_default_and_missing_translation() -> None:
     survey = all_types()
     answers = minimal(count=-1, share=1.5, when="2999-01-01")
     zh = check_answers(survey, answers)
+    assert problem_codes(zh) == ["E_CONSTRAINT"] * 3
     assert [(p.field, p.message) for p in zh] == [
         ("count", "人数不能为负"),
         ("share", "比例不能超过1"),
@@ -527,7 +526,8 @@ def test_constraint_messages_custom_default_and_missing_translation() -> None:
 
 def test_text_min_length_is_a_resident_message() -> None:
     survey = all_types()
-    assert check_answers(survey, minimal(note="a"))[0].message == "请至少写 2 个字"
+    (short,) = check_answers(survey, minimal(note="a"))
+    assert (short.code, short.message) == ("E_TOO_SHORT", "请至少写 2 个字")
     en = check_answers(survey, minimal(note="a"), language="en")
     assert en[0].message == "Please write at least 2 characters"
 
@@ -558,7 +558,8 @@ def test_required_only_when_relevant() -> None:
     assert fields(check_answers(survey, {"a": 5})) == ["b", "c"]
     assert fields(check_answers(survey, {})) == []
     (hidden,) = check_answers(survey, {"a": 1, "c": "x"})
-    assert "hidden by the page `p2`: relevant `${a} = 5`" in hidden.message
+    assert (hidden.code, hidden.field) == ("E_HIDDEN_ANSWER", "c")
+    assert "page `p2`: relevant `${a} = 5`" in hidden.message  # what hid it
 
 
 def test_constraint_sees_other_answers_and_hidden_ones_as_empty() -> None:
@@ -809,8 +810,11 @@ def test_broken_instrument_expressions_are_located() -> None:
     with pytest.raises(InstrumentError) as info:
         check_answers(survey, {})
     problem = info.value.problems[0]
-    assert problem.where == "surveys/s.yaml, line 7, question `a`, field `relevant`"
-    assert "expected a value after `>` at character 6" in problem.message
+    assert (problem.code, problem.where) == (
+        "E_EXPRESSION_SYNTAX",
+        "surveys/s.yaml, line 7, question `a`, field `relevant`",
+    )
+    assert "at character 6" in problem.message  # the place inside the expression
     survey = Survey(
         Settings("s", "1", Text("示例")),
         (Page("p", Text("页"), (Question("a", "single", Text("A"), choices="nope"),)),),
@@ -819,7 +823,8 @@ def test_broken_instrument_expressions_are_located() -> None:
     with pytest.raises(InstrumentError) as info:
         check_answers(survey, {"a": "x"})
     (problem,) = info.value.problems
-    # this problem carries no code yet (the loader reports it as E_UNKNOWN_CHOICE_LIST), so the
-    # test matches its place and the list it names
-    assert problem.where == "survey `s`, question `a`, field `choices`"
+    assert (problem.code, problem.where) == (
+        "E_UNKNOWN_CHOICE_LIST",
+        "survey `s`, question `a`, field `choices`",
+    )
     assert "`nope`" in problem.message

@@ -12,7 +12,13 @@ from tests.store_support import (
 from toolkit.errors import AnswerError
 from toolkit.exports.tables import load_responses
 from toolkit.instrument.answers import check_answers
-from toolkit.instrument.answers_xlsform import calculate, offered, range_bounds, type_problem
+from toolkit.instrument.answers_xlsform import (
+    calculate,
+    offered,
+    range_bounds,
+    type_check,
+    type_problem,
+)
 from toolkit.instrument.model import Choice, ChoiceList, Page, Question, Settings, Survey, Text
 from toolkit.store import Store, Submission
 
@@ -46,16 +52,25 @@ def _survey() -> Survey:
 
 def test_types_of_the_new_questions() -> None:
     s = _survey()
-    assert type_problem(s.question("at"), "09:30") is None
-    assert type_problem(s.question("at"), "09:30:59") is None
-    assert "HH:MM" in str(type_problem(s.question("at"), "9.30"))
-    assert type_problem(s.question("when"), "2026-03-01T09:30") is None
-    assert "YYYY-MM-DDTHH:MM" in str(type_problem(s.question("when"), "2026-03-01"))
+
+    def code(name: str, value: object) -> str | None:
+        found = type_check(s.question(name), value)
+        return None if found is None else found[0]
+
+    assert code("at", "09:30") is None and code("at", "09:30:59") is None
+    assert code("at", "9.30") == "E_NOT_A_TIME"
+    assert code("when", "2026-03-01T09:30") is None
+    assert code("when", "2026-03-01") == "E_NOT_A_DATETIME"
     assert range_bounds(s.question("score")) == (0.0, 10.0, 2.0)
+    assert code("score", 4) is None
+    assert code("score", 3) == "E_NOT_ON_STEP"
+    assert code("score", 12) == "E_RANGE"
+    assert code("score", True) == "E_NOT_A_NUMBER"
+    assert code("twice", [1]) == "E_NOT_TEXT_OR_NUMBER" and code("twice", "x") is None
+    # type_problem is the message alone
     assert type_problem(s.question("score"), 4) is None
-    assert "multiple of 2" in str(type_problem(s.question("score"), 3))
-    assert "from 0 to 10" in str(type_problem(s.question("score"), 12))
-    assert "number" in str(type_problem(s.question("score"), True))
+    found = type_check(s.question("score"), 12)
+    assert found is not None and type_problem(s.question("score"), 12) == found[1]
 
 
 def test_cascading_choices_and_other() -> None:
@@ -67,7 +82,7 @@ def test_cascading_choices_and_other() -> None:
     assert check_answers(s, {"state": "other"}) == []
     assert check_answers(s, {"state": "tx", "county": "harris"}) == []
     problems = check_answers(s, {"state": "tx", "county": "king"})
-    assert [p.field for p in problems] == ["county"] and "not offered" in problems[0].message
+    assert [(p.field, p.code) for p in problems] == [("county", "E_NOT_OFFERED")]
 
 
 def test_calculations_follow_the_answers() -> None:
@@ -75,7 +90,8 @@ def test_calculations_follow_the_answers() -> None:
     assert calculate(s, {"n": 4})["twice"] == 8.0
     assert "twice" not in calculate(s, {})  # NaN: no value
     assert check_answers(s, calculate(s, {"n": 4, "score": 6, "at": "08:00"})) == []
-    assert [p.field for p in check_answers(s, {"twice": [1]})] == ["twice"]
+    problems = check_answers(s, {"twice": [1]})
+    assert [(p.field, p.code) for p in problems] == [("twice", "E_NOT_TEXT_OR_NUMBER")]
 
 
 def test_an_xlsform_ballot_is_stored_and_exported(store: Store) -> None:
@@ -96,8 +112,9 @@ def test_an_xlsform_ballot_is_stored_and_exported(store: Store) -> None:
     other = {"state": "other", "n": 1}
     assert store.submit(Submission(new_uuid(), "m1", other, device="t2")).status == "stored"
     wrong = dict(answers, county="harris")  # not offered for Washington
-    with pytest.raises(AnswerError, match="not offered"):
+    with pytest.raises(AnswerError) as info:
         store.submit(Submission(new_uuid(), "m1", wrong, device="t1"))
+    assert [(p.field, p.code) for p in info.value.problems] == [("county", "E_NOT_OFFERED")]
     table, _, _ = load_responses(store, "m1")
     assert sorted(table["state"].astype(str)) == ["other", "wa"]
     row = table[table["state"] == "wa"].iloc[0]

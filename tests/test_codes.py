@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from tests.error_support import raises_problems
 from tests.store_support import PG_URL, good_answers, need_postgres, new_uuid, setup_meeting
 from toolkit.errors import AnswerError, StoreError
 from toolkit.store import Store, Submission
@@ -66,7 +67,7 @@ def test_a_copy_of_the_database_alone_cannot_check_codes(tmp_path: Path) -> None
     shutil.copy(path, stolen / "site.db")
     with Store.open(stolen / "site.db") as copy:
         assert not copy.ballot_code_usable("m1", code)  # a new secret: the code does not verify
-        with pytest.raises(AnswerError, match="unknown ballot code"):
+        with raises_problems(AnswerError, "E_UNKNOWN_BALLOT_CODE"):
             copy.submit(Submission(new_uuid(), "m1", good_answers(), ballot_code=code))
         assert copy.responses("m1").empty
     # with the secret copied along, the copy is a working store again
@@ -83,7 +84,7 @@ def test_a_wrong_secret_does_not_verify(tmp_path: Path) -> None:
     secret_path(path).write_text(os.urandom(32).hex() + "\n")
     with Store.open(path) as store:
         assert not store.ballot_code_usable("m1", code)
-        with pytest.raises(AnswerError, match="unknown ballot code"):
+        with raises_problems(AnswerError, "E_UNKNOWN_BALLOT_CODE"):
             store.submit(Submission(new_uuid(), "m1", good_answers(), ballot_code=code))
     secret_path(path).write_text("not a secret\n")
     with Store.open(path) as store, pytest.raises(StoreError, match="damaged"):

@@ -146,7 +146,8 @@ def test_restart_between_passes_and_code_and_closed_meeting(tmp_path: Path) -> N
     bad[app.fields[0].name] = "0000-0000"
     _key(app, 2, bad)
     _key(app, 2, bad)
-    assert "unknown ballot code" in app.message.value and app.state == "resolve"
+    assert app.state == "resolve" and app.differences == ["_ballot_code"]
+    assert "field `ballot_code`: " in app.message.value  # the problem is shown at its place
     app.type(codes[1])
     assert app.state == "number" and "已保存" in app.message.value
     close_meeting(store, "m2")

@@ -1,5 +1,6 @@
 """`sanhui roster template` and `sanhui meeting new|list|show|open|close|edit`: happy paths, and
-every bad input with its message and nothing written."""
+every bad input with its place in the output and nothing written (the codes of the problems are
+tested on ``plan_meeting`` and ``edit_meeting``, in test_meeting_setup.py)."""
 
 from __future__ import annotations
 
@@ -134,29 +135,33 @@ def test_new_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     out = result.output
     assert "problems found (the meeting was not created or changed; nothing was written)" in out
+    # every problem, each on its line, at its place (and the closest value, where there is one)
     for expected in [
-        "option --subject, `Wuye=物业公司`: the subject id `Wuye` must be lowercase",
-        "option --rule: unknown rule `majority`. Did you mean `majority_of_members`?",
-        "bad.xlsx, sheet 名单 roster, row 4, column A (姓名 name): duplicate person",
-        "row 5, column A (姓名 name): the name is empty.",
-        "row 5, column E (身份 role): unknown role `居民带表`. Did you mean `居民代表`?",
-        "row 5, column H (出生年份 birth year): bad age",
+        "option --subject, `Wuye=物业公司`: ",
+        "option --rule: ",
+        "Did you mean `majority_of_members`?",
+        "bad.xlsx, sheet 名单 roster, row 4, column A (姓名 name): ",
+        "bad.xlsx, sheet 名单 roster, row 5, column A (姓名 name): ",
+        "bad.xlsx, sheet 名单 roster, row 5, column E (身份 role): ",
+        "Did you mean `居民代表`?",
+        "bad.xlsx, sheet 名单 roster, row 5, column H (出生年份 birth year): ",
     ]:
         assert expected in out, expected
+    assert out.count("\n  - ") == 6, out
     assert _digest(db) == before
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("--kind", "evaluation", "hearing"), "is for evaluation meetings, not hearing"),
-        (("--kind", "evaluation", "evaluaton"), "Did you mean `evaluation`?"),
-        (("--date", "2026-03-15", "15/03/2026"), "option --date: `15/03/2026` is not a date"),
-        (("--title", "2026年一季度评议会", " "), "option --title: the title is empty"),
-        (("--id", "wlq-2026-03", "wlq 2026"), "option --id: `wlq 2026` is not a usable"),
-        (("--members", "5", "-1"), "option --members: must be a whole number"),
+        (("--kind", "evaluation", "hearing"), "option --instrument: "),
+        (("--kind", "evaluation", "evaluaton"), "option --kind: "),
+        (("--date", "2026-03-15", "15/03/2026"), "option --date: "),
+        (("--title", "2026年一季度评议会", " "), "option --title: "),
+        (("--id", "wlq-2026-03", "wlq 2026"), "option --id: "),
+        (("--members", "5", "-1"), "option --members: "),
         (("--rule", "majority_of_members", "plurality"), None),
-        (("--subject", "juweihui=居委会", "wuye=物业"), "subject `wuye` is given twice"),
+        (("--subject", "juweihui=居委会", "wuye=物业"), "option --subject, `wuye=物业`: "),
     ],
 )
 def test_new_bad_options(
@@ -184,7 +189,7 @@ def test_new_instrument_and_subject_problems(tmp_path: Path, roster: Path) -> No
     args = args[: args.index("--rule")] + args[args.index("--rule") + 2 :]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "option --subject wuye: instrument `hearing` cannot take subjects" in result.output
+    assert "option --subject wuye: " in result.output
     broken = tmp_path / "broken.yaml"
     broken.write_text("settings: {id: b, version: '1', title: 坏}\npages: []\n", encoding="utf-8")
     args = new_args(db, roster)
@@ -194,11 +199,11 @@ def test_new_instrument_and_subject_problems(tmp_path: Path, roster: Path) -> No
     args = new_args(db, roster)
     args[args.index(str(roster))] = str(tmp_path / "none.xlsx")
     result = runner.invoke(app, args)
-    assert result.exit_code == 1 and "none.xlsx: cannot read the roster" in result.output
+    assert result.exit_code == 1 and "none.xlsx: " in result.output
     assert _tables(db).get("meetings", 0) == 0 and _tables(db).get("instruments", 0) == 0
     assert runner.invoke(app, new_args(db, roster)).exit_code == 0
     again = runner.invoke(app, new_args(db, roster))
-    assert again.exit_code == 1 and "meeting `wlq-2026-03` already exists" in again.output
+    assert again.exit_code == 1 and "option --id: " in again.output
     assert _tables(db)["participants"] == 4
 
 
@@ -217,9 +222,9 @@ def test_edit_before_first_ballot_only(tmp_path: Path, roster: Path) -> None:
     before = _digest(db)
     for extra, message in [
         ([], "nothing to change"),
-        (["--rule", "best"], "unknown rule `best`"),
-        (["--date", "March"], "`March` is not a date"),
-        (["--subject", "x-y=坏"], "the subject id `x-y`"),
+        (["--rule", "best"], "option --rule: "),
+        (["--date", "March"], "option --date: "),
+        (["--subject", "x-y=坏"], "option --subject, `x-y=坏`: "),
     ]:
         result = runner.invoke(app, [*base, *extra])
         assert result.exit_code == 1 and message in result.output, (extra, result.output)

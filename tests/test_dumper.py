@@ -104,6 +104,14 @@ def test_unrepresentable_survey_is_refused() -> None:
         Settings("s", "1", Text("标题")), (Page("p", Text("页"), (single,)),), {"l": scale}
     )
     assert refusal(survey) == ("E_NOT_A_NUMBER", "choice list `l`, choice `a`, field `points`")
+    # loads without a problem, but not as the same survey: an empty appearance word is dropped
+    blank = Question("q", "text", Text("问"), appearance=("",))
+    survey = Survey(Settings("s", "1", Text("标题")), (Page("p", Text("页"), (blank,)),), {})
+    with pytest.raises(InstrumentError) as info:
+        dump_survey(survey)
+    assert [(p.code, p.where) for p in info.value.problems] == [
+        ("E_UNREPRESENTABLE", "<dump of s 1>")
+    ]
 
 
 # --- hypothesis: any valid survey round-trips ----------------------------------------------------

@@ -56,17 +56,16 @@ def ev(text: str, values: dict[str, object] | None = None, current: object = Non
     return evaluate(parse(text), values or {}, current=current, today=dt.date(2026, 3, 1))
 
 
-def problem_of(text: str, where: str = "") -> Problem:
-    """The one problem ``parse`` reports for ``text``, located at ``where``.
+def problem_of(text: str, where: str = "", code: str = "E_EXPRESSION_SYNTAX") -> Problem:
+    """The one problem ``parse`` reports for ``text``, located at ``where``, with ``code``.
 
-    The parser's problems carry no ``code`` (the loader gives them ``E_EXPRESSION_SYNTAX``), so
-    the tests of this file match short fragments of the message: what was expected, and the place
-    inside the expression (``at character N``), which only the message holds.
+    Beyond the code, tests match short fragments of the message where it holds what only it
+    holds: the place inside the expression (``at character N``) and what was found there.
     """
     with pytest.raises(InstrumentError) as info:
         parse(text, where=where)
     (problem,) = info.value.problems
-    assert problem.where == where
+    assert (problem.code, problem.where) == (code, where), problem
     return problem
 
 
@@ -500,8 +499,9 @@ def test_evaluate_rejects_wrong_arguments() -> None:
         evaluate("1", None)  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="`expr` must be an Expression"):
         evaluate(12, {})  # type: ignore[arg-type]
-    with pytest.raises(InstrumentError):
+    with pytest.raises(InstrumentError) as info:
         evaluate("1 +", {})
+    assert [p.code for p in info.value.problems] == ["E_EXPRESSION_SYNTAX"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,7 +575,8 @@ def test_error_carries_where_and_fix() -> None:
     with pytest.raises(InstrumentError) as info:
         parse("${a} >", where=where)
     problem = info.value.problems[0]
-    assert problem.where == where
+    assert (problem.code, problem.where) == ("E_EXPRESSION_SYNTAX", where)
+    # one exact message, on purpose: the place, the problem and the fix, in that order
     assert problem.message == (
         "cannot parse `${a} >`: expected a value after `>` at character 6 but found the end."
     )
@@ -602,7 +603,8 @@ def test_non_text_is_an_instrument_error() -> None:
     with pytest.raises(InstrumentError) as info:
         parse(12, where="here")  # type: ignore[arg-type]
     (problem,) = info.value.problems
-    assert problem.where == "here" and "got int" in problem.message
+    assert (problem.code, problem.where) == ("E_NOT_TEXT", "here")
+    assert "int" in problem.message  # what it got
 
 
 def test_long_expressions_are_shortened_in_messages() -> None:
@@ -620,8 +622,8 @@ def test_long_expressions_are_shortened_in_messages() -> None:
 
 def test_length_limit() -> None:
     assert parse("1" * MAX_LENGTH).root == Number(float("1" * MAX_LENGTH))
-    problem = problem_of("1" * (MAX_LENGTH + 1))
-    assert "2,001 characters" in problem.message and f"{MAX_LENGTH:,}" in problem.message
+    problem = problem_of("1" * (MAX_LENGTH + 1), code="E_TOO_LONG")
+    assert "2,001" in problem.message and f"{MAX_LENGTH:,}" in problem.message  # length, limit
     assert problem.fix is not None
 
 
@@ -637,7 +639,7 @@ def test_length_limit() -> None:
     ],
 )
 def test_depth_limit(text: str) -> None:
-    assert f"nested too deeply (more than {MAX_DEPTH} levels)" in problem_of(text).message
+    assert f"{MAX_DEPTH}" in problem_of(text, code="E_TOO_DEEP").message  # the limit
 
 
 def test_reasonable_nesting_is_accepted() -> None:
@@ -666,7 +668,7 @@ def test_deep_trees_built_by_precedence_levels_are_limited() -> None:
     for _ in range(12):
         text = unit.format(f"({text})")
     assert len(text) < MAX_LENGTH
-    assert "nested too deeply" in problem_of(text).message
+    problem_of(text, code="E_TOO_DEEP")
 
 
 def _calls(text: str) -> int:
@@ -771,8 +773,8 @@ def _parse_or_none(text: str) -> Expression | None:
     try:
         return parse(text)
     except InstrumentError as exc:
-        assert exc.problems and all(p.message.startswith(("cannot parse", "the expr")) for p in
-                                    exc.problems)  # fmt: skip
+        codes = {"E_EXPRESSION_SYNTAX", "E_TOO_DEEP"}
+        assert exc.problems and all(p.code in codes for p in exc.problems)
         return None
 
 

@@ -536,6 +536,21 @@ def test_expression_that_does_not_parse() -> None:
     assert "at character 3" in problem.message  # the place inside the expression
 
 
+@pytest.mark.parametrize(
+    ("expression", "code"),
+    [("1" * 2001, "E_TOO_LONG"), ("(" * 60 + "1" + ")" * 60, "E_TOO_DEEP")],
+)
+def test_expression_beyond_the_parser_limits(expression: str, code: str) -> None:
+    """The loader keeps the parser's code, and puts the problem at the field."""
+    text = doc(f"- {{id: q, type: integer, label: 问, constraint: '{expression}'}}")
+    problem = only(text)
+    assert (problem.code, problem.where, problem.field) == (
+        code,
+        f"t.yaml, line {line_of(text, 'id: q')}, question `q`, field `constraint`",
+        "q",
+    )
+
+
 def test_unknown_reference_did_you_mean() -> None:
     text = doc(
         """\

@@ -31,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tests.error_support import problem_codes
 from tests.store_support import PG_URL, good_answers, need_postgres, new_uuid, setup_meeting
 from tests.test_collect_form import SUBJECTS, fill_whole_ballot, make_form
 from toolkit.collect.backend import StoreBackend
@@ -281,11 +282,15 @@ def _nothing_written(store: Store) -> None:
 def test_oversized_text_is_rejected(db: Store) -> None:
     store = db
     setup_meeting(store)
-    with pytest.raises(AnswerError, match=r"2,001 characters long; at most 2,000"):
+    with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", {**good_answers(), "comments": "x" * 2001}))
+    assert [(p.field, p.code) for p in caught.value.problems] == [("comments", "E_TOO_LONG")]
+    assert "2,000" in caught.value.problems[0].message  # the limit
     huge = {**good_answers(), **{f"junk{i}": "x" for i in range(5000)}}
-    with pytest.raises(AnswerError, match="unknown variable `junk0`"):
+    with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", huge))
+    assert problem_codes(caught) == ["E_UNKNOWN_VARIABLE"] * 5000
+    assert caught.value.problems[0].field == "junk0"
     _nothing_written(store)
 
 
@@ -293,12 +298,19 @@ def test_invalid_utf8_is_rejected(db: Store) -> None:
     store = db
     setup_meeting(store)
     broken = b"\xe6\xbb\xa1\xff".decode("utf-8", errors="surrogateescape")  # 满 + a bad byte
-    with pytest.raises(AnswerError, match=r"`comments`.*cannot be stored \(U\+DCFF\)"):
+    with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", {**good_answers(), "comments": broken}))
-    with pytest.raises(AnswerError, match=r"cannot be stored \(U\+D800\)"):
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.field) == ("E_BAD_CHARACTER", "comments")
+    assert "(U+DCFF)" in problem.message  # the character
+    with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", good_answers(), paradata={"language": "\ud800"}))
-    with pytest.raises(AnswerError, match="无法保存的字符"):
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.field) == ("E_BAD_CHARACTER", "language")
+    assert "(U+D800)" in problem.message
+    with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", {**good_answers(), "\udcff": "x"}))
+    assert problem_codes(caught) == ["E_BAD_CHARACTER"]
     _nothing_written(store)
 
 
@@ -307,11 +319,15 @@ def test_answers_for_unknown_questions_are_rejected(db: Store) -> None:
     setup_meeting(store)
     with pytest.raises(AnswerError) as caught:
         store.submit(Submission(new_uuid(), "m1", {**good_answers(), "wuye__atitude": "x"}))
-    assert "unknown variable `wuye__atitude`" in str(caught.value)
-    assert "Did you mean `wuye__attitude`" in str(caught.value)
-    with pytest.raises(AnswerError, match="`yeweihui` is not an evaluated subject"):
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.field) == ("E_UNKNOWN_VARIABLE", "wuye__atitude")
+    assert problem.fix is not None and "Did you mean `wuye__attitude`" in problem.fix
+    with pytest.raises(AnswerError) as caught:
         # a subject this meeting does not evaluate
         store.submit(Submission(new_uuid(), "m1", {**good_answers(), "yeweihui__overall": "x"}))
+    assert [(p.field, p.code) for p in caught.value.problems] == [
+        ("yeweihui__overall", "E_UNKNOWN_SUBJECT")
+    ]
     _nothing_written(store)
 
 

@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tests.error_support import problem_codes
 from tests.store_support import PG_URL, good_answers, need_postgres, new_uuid, setup_meeting
 from toolkit.errors import AnswerError, StoreError
 from toolkit.store import Store, Submission
@@ -124,8 +125,10 @@ def test_a_bad_ballot_fails_alone_in_its_group(store: Store) -> None:
         writer.close()
     assert jobs[0].error is None and jobs[0].result is not None
     assert jobs[0].result.status == "stored"
-    assert isinstance(jobs[1].error, AnswerError) and "great" in str(jobs[1].error)
-    assert isinstance(jobs[2].error, AnswerError) and "already been used" in str(jobs[2].error)
+    assert isinstance(jobs[1].error, AnswerError)
+    assert problem_codes(jobs[1].error) == ["E_NOT_A_CHOICE"]
+    assert isinstance(jobs[2].error, AnswerError)
+    assert problem_codes(jobs[2].error) == ["E_BALLOT_CODE_USED"]
     assert jobs[3].result is not None and jobs[3].result.status == "already_stored"
     assert stored_ids(store) == [good.uuid]
     assert not store.ballot_code_usable("m1", code)

@@ -3,17 +3,21 @@
 A submission is the flat mapping **variable name → value** documented in
 :mod:`toolkit.instrument.model`. Before a ballot is stored, :func:`check_answers` lists every
 problem with it, each a :class:`~toolkit.errors.Problem` whose ``field`` names the variable (so a
-form can show the message beside the right question):
+form can show the message beside the right question) and whose ``code`` says which kind it is:
 
-- an unknown variable (with a did-you-mean);
-- a value of the wrong type for its question (a code that is not a choice, a float for an integer,
-  a text with control characters, a date that is not ``YYYY-MM-DD``...);
-- a required question (or grid item) that is relevant and unanswered: the instrument's
-  ``required_message`` in the resident's language, else 此题必答 / "This question is required";
-- a ``constraint`` that is false: the ``constraint_message``, else 答案不符合要求 /
-  "This answer is not valid";
-- an answer to a question that is not relevant (hidden): the form must clear it, with
-  :func:`clean_answers`.
+- an unknown variable, with a did-you-mean (``E_UNKNOWN_VARIABLE``; ``E_UNKNOWN_SUBJECT`` for a
+  subject the meeting does not evaluate, ``E_ANSWER_TO_NOTE``/``E_ANSWER_TO_GRID``);
+- a value of the wrong type for its question: a code that is not a choice (``E_NOT_A_CHOICE``) or
+  is not offered there (``E_NOT_OFFERED``), a float for an integer (``E_NOT_AN_INTEGER``), a text
+  with control characters (``E_BAD_CHARACTER``), a date that is not ``YYYY-MM-DD``
+  (``E_NOT_A_DATE``), an empty value (``E_EMPTY_VALUE``)...;
+- a required question (or grid item) that is relevant and unanswered (``E_REQUIRED``): the
+  instrument's ``required_message`` in the resident's language, else 此题必答 / "This question is
+  required";
+- a ``constraint`` that is false (``E_CONSTRAINT``): the ``constraint_message``, else
+  答案不符合要求 / "This answer is not valid";
+- an answer to a question that is not relevant (hidden, ``E_HIDDEN_ANSWER``): the form must clear
+  it, with :func:`clean_answers`.
 
 Relevance
 ---------
@@ -120,7 +124,12 @@ def _scale(survey: Survey, question: Question) -> ChoiceList:
         return survey.scale(question)
     except KeyError:
         where = _location(survey, question, "choices")
-        problem = Problem(where, f"the choice list `{question.choices}` does not exist")
+        problem = Problem(
+            where,
+            f"the choice list `{question.choices}` does not exist.",
+            "Add it under `choices:`, or name an existing list.",
+            code="E_UNKNOWN_CHOICE_LIST",
+        )
         raise InstrumentError([problem]) from None
 
 
@@ -416,16 +425,20 @@ def _bad_characters(text: str) -> list[str]:
     return sorted(set(bad))
 
 
-def _type_problem(survey: Survey, variable: Variable, value: object) -> str | None:
-    """What is wrong with the type or form of an answer (technical, English), or None."""
+def _type_problem(survey: Survey, variable: Variable, value: object) -> tuple[str, str] | None:
+    """What is wrong with the type or form of an answer, as ``(code, message)`` (technical,
+    English), or None."""
     question = variable.question
     kind = question.type
     if _empty(value):
-        return f"an empty answer ({value!r}) is not stored; leave the variable out when unanswered"
+        return (
+            "E_EMPTY_VALUE",
+            f"an empty answer ({value!r}) is not stored; leave the variable out when unanswered",
+        )
     if kind in ("time", "datetime", "range", "calculate"):
-        from toolkit.instrument.answers_xlsform import type_problem
+        from toolkit.instrument.answers_xlsform import type_check
 
-        return type_problem(question, value)
+        return type_check(question, value)
     if kind in ("single", "grid"):
         scale = _scale(survey, question)
         codes = list(scale.values)
@@ -437,9 +450,15 @@ def _type_problem(survey: Survey, variable: Variable, value: object) -> str | No
         if isinstance(value, str) and value in codes:
             return None
         if value == DONT_KNOW:
-            return f"`{DONT_KNOW}` (不了解, don't know) is not offered for this item"
+            return (
+                "E_NOT_OFFERED",
+                f"`{DONT_KNOW}` (不了解, don't know) is not offered for this item",
+            )
         hint = did_you_mean(value, codes) if isinstance(value, str) else ""
-        return f"must be one of the codes of `{scale.id}` ({_codes(codes)}); got {value!r}.{hint}"
+        return (
+            "E_NOT_A_CHOICE",
+            f"must be one of the codes of `{scale.id}` ({_codes(codes)}); got {value!r}.{hint}",
+        )
     if kind == "multiple":
         scale = _scale(survey, question)
         if not isinstance(value, list | tuple):
@@ -448,54 +467,62 @@ def _type_problem(survey: Survey, variable: Variable, value: object) -> str | No
                 if isinstance(value, str)
                 else ""
             )
-            return f"must be a list of codes of `{scale.id}`; got {value!r}.{hint}"
+            return "E_NOT_A_LIST", f"must be a list of codes of `{scale.id}`; got {value!r}.{hint}"
         allowed = (*scale.values, "other") if question.or_other else scale.values
         unknown = [v for v in value if not isinstance(v, str) or v not in allowed]
         if unknown:
             hints = "".join(did_you_mean(v, scale.values) for v in unknown if isinstance(v, str))
             return (
+                "E_NOT_A_CHOICE",
                 f"holds {_codes(unknown)}, not codes of `{scale.id}` "
-                f"({_codes(list(scale.values))}).{hints}"
+                f"({_codes(list(scale.values))}).{hints}",
             )
         if len(set(value)) != len(value):
             repeated = sorted({v for v in value if value.count(v) > 1})
-            return f"repeats {_codes(repeated)}; each choice may be selected once"
+            return (
+                "E_DUPLICATE_CHOICE",
+                f"repeats {_codes(repeated)}; each choice may be selected once",
+            )
         return None
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"must be a whole number (int); got {value!r}"
+            return "E_NOT_AN_INTEGER", f"must be a whole number (int); got {value!r}"
         if abs(value) > _INT64:
-            return f"is too large to store (more than {_INT64:,} in size); got {value!r}"
+            return "E_RANGE", f"is too large to store (more than {_INT64:,} in size); got {value!r}"
         return None
     if kind == "decimal":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number; got {value!r}"
+            return "E_NOT_A_NUMBER", f"must be a number; got {value!r}"
         try:
             finite = math.isfinite(value)
         except OverflowError:
             finite = False
-        return None if finite else f"must be a finite number; got {value!r}"
+        return None if finite else ("E_NOT_A_NUMBER", f"must be a finite number; got {value!r}")
     if kind == "text":
         if not isinstance(value, str):
-            return f"must be text (str); got {value!r}"
+            return "E_NOT_TEXT", f"must be text (str); got {value!r}"
         bad = _bad_characters(value)
         if bad:
             return (
+                "E_BAD_CHARACTER",
                 f"holds control characters ({', '.join(bad[:5])}); only newlines and tabs are "
-                "allowed"
+                "allowed",
             )
         if question.max_length is not None and len(value) > question.max_length:
-            return f"is {len(value):,} characters long; at most {question.max_length:,} are allowed"
+            return (
+                "E_TOO_LONG",
+                f"is {len(value):,} characters long; at most {question.max_length:,} are allowed",
+            )
         return None
     if kind == "date":
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-            return f"must be a date written YYYY-MM-DD; got {value!r}"
+            return "E_NOT_A_DATE", f"must be a date written YYYY-MM-DD; got {value!r}"
         try:
             _dt.date.fromisoformat(value)
         except ValueError:
-            return f"is not a valid date; got {value!r}"
+            return "E_NOT_A_DATE", f"is not a valid date; got {value!r}"
         return None
-    return f"questions of type `{kind}` take no answer"  # pragma: no cover - notes have no variable
+    return "E_ANSWER_TO_NOTE", f"questions of type `{kind}` take no answer"  # pragma: no cover
 
 
 _TOO_SHORT = Text("请至少写 {n} 个字", "Please write at least {n} characters")
@@ -506,7 +533,10 @@ def _unknown_problem(
 ) -> Problem:
     if not isinstance(key, str):
         return Problem(
-            f"answer {key!r}", f"variable names must be text; got {type(key).__name__} {key!r}"
+            f"answer {key!r}",
+            f"variable names must be text; got {type(key).__name__} {key!r}",
+            "Remove it; the form must only send the survey's variables.",
+            code="E_NOT_TEXT",
         )
     where = f"answer `{key}`"
     fix = "Remove it; the form must only send the survey's variables."
@@ -514,7 +544,13 @@ def _unknown_problem(
         if question.id != key:
             continue
         if question.type == "note":
-            return Problem(where, f"question `{key}` is a note and takes no answer", fix, key)
+            return Problem(
+                where,
+                f"question `{key}` is a note and takes no answer",
+                fix,
+                key,
+                code="E_ANSWER_TO_NOTE",
+            )
         if question.type == "grid":
             names = [v.name for v in survey.variables(subjects=subjects) if v.question.id == key]
             if not names and question.items:
@@ -526,6 +562,7 @@ def _unknown_problem(
                 f"`{key}` is a grid; each of its items is answered as its own variable{example}",
                 None,
                 key,
+                code="E_ANSWER_TO_GRID",
             )
     for question in survey.questions:
         if question.type != "grid" or not question.per_subject:
@@ -540,9 +577,16 @@ def _unknown_problem(
                     f"`{subject}` is not an evaluated subject of this meeting (subjects: {listed})",
                     "Pass the meeting's subjects to the check, or remove the answer.",
                     key,
+                    code="E_UNKNOWN_SUBJECT",
                 )
     hint = did_you_mean(key, known)
-    return Problem(where, f"unknown variable `{key}`", (hint.strip() + " " + fix).strip(), key)
+    return Problem(
+        where,
+        f"unknown variable `{key}`",
+        (hint.strip() + " " + fix).strip(),
+        key,
+        code="E_UNKNOWN_VARIABLE",
+    )
 
 
 def check_answers(
@@ -631,6 +675,7 @@ def check_answers(
                         f"(hidden by the {kind} `{cause.id}`: relevant `{cause.relevant}`)",
                         _CLEAN_FIX,
                         name,
+                        code="E_HIDDEN_ANSWER",
                     )
                 )
             continue
@@ -640,13 +685,14 @@ def check_answers(
                 required = variable.item.required
             if required and require:
                 message = _message(question.required_message, DEFAULT_REQUIRED_MESSAGE, language)
-                problems.append(Problem(where, message, None, name))
+                problems.append(Problem(where, message, None, name, code="E_REQUIRED"))
             continue
         value = answers[name]
         wrong = _type_problem(survey, variable, value)
         if wrong is not None:
             fix = _CLEAN_FIX if _empty(value) else None
-            problems.append(Problem(where, wrong, fix, name))
+            code, text = wrong
+            problems.append(Problem(where, text, fix, name, code=code))
             continue
         if (
             question.type == "text"
@@ -655,7 +701,7 @@ def check_answers(
             and len(value) < question.min_length
         ):
             message = _TOO_SHORT.get(language).format(n=question.min_length)
-            problems.append(Problem(where, message, None, name))
+            problems.append(Problem(where, message, None, name, code="E_TOO_SHORT"))
             continue
         if question.id not in constraints:
             constraints[question.id] = _expression(survey, question, "constraint")
@@ -668,11 +714,11 @@ def check_answers(
             if any(c not in codes for c in chosen):
                 shown = _codes(list(codes))
                 message = f"{value!r} is not offered here (choices: {shown})"
-                problems.append(Problem(where, message, None, name))
+                problems.append(Problem(where, message, None, name, code="E_NOT_OFFERED"))
                 continue
         if constraint is not None and not is_true(constraint, visible, current=value):
             message = _message(question.constraint_message, DEFAULT_CONSTRAINT_MESSAGE, language)
-            problems.append(Problem(where, message, None, name))
+            problems.append(Problem(where, message, None, name, code="E_CONSTRAINT"))
     from toolkit.instrument.answers_repeat import check_repeat_answers, repeat_ids
 
     problems += check_repeat_answers(

@@ -87,6 +87,7 @@ def check_repeat_answers(
                     f"instance; got {type(instances).__name__}",
                     f'Send e.g. {{"{repeat}": [{{...}}, {{...}}]}}.',
                     repeat,
+                    code="E_NOT_A_LIST",
                 )
             )
             continue
@@ -97,6 +98,7 @@ def check_repeat_answers(
                     f"{len(instances)} instances; at most {MAX_INSTANCES}",
                     "Remove instances.",
                     repeat,
+                    code="E_TOO_LARGE",
                 )
             )
             continue

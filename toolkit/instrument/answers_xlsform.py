@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from toolkit.instrument.expressions import evaluate, is_true, parse, to_string
 from toolkit.instrument.model import Choice, ChoiceList, Question, Survey
 
-__all__ = ["calculate", "offered", "range_bounds", "type_problem"]
+__all__ = ["calculate", "offered", "range_bounds", "type_check", "type_problem"]
 
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
 _PARAM = re.compile(r"(start|end|step)\s*=\s*(-?[0-9]+(?:\.[0-9]+)?)")
@@ -46,35 +46,53 @@ def range_bounds(question: Question) -> tuple[float, float, float]:
     return found.get("start", 1.0), found.get("end", 10.0), found.get("step", 1.0)
 
 
-def type_problem(question: Question, value: object) -> str | None:
-    """What is wrong with an answer to a time, datetime, range or calculate question."""
+def type_check(question: Question, value: object) -> tuple[str, str] | None:
+    """What is wrong with an answer to a time, datetime, range or calculate question, as
+    ``(code, message)`` (the code of its :class:`~toolkit.errors.Problem`), or None.
+
+    >>> from toolkit.instrument.model import Text
+    >>> type_check(Question("r", "range", Text("分"), parameters="start=0 end=5"), 7)
+    ('E_RANGE', 'must be from 0 to 5; got 7')
+    """
     kind = question.type
     if kind == "time":
         if isinstance(value, str) and _TIME.fullmatch(value):
             return None
-        return f"must be a time written HH:MM or HH:MM:SS; got {value!r}"
+        return "E_NOT_A_TIME", f"must be a time written HH:MM or HH:MM:SS; got {value!r}"
     if kind == "datetime":
         try:
             ok = isinstance(value, str) and "T" in value and bool(_dt.datetime.fromisoformat(value))
         except ValueError:
             ok = False
-        return None if ok else f"must be a date and time written YYYY-MM-DDTHH:MM; got {value!r}"
+        if ok:
+            return None
+        return (
+            "E_NOT_A_DATETIME",
+            f"must be a date and time written YYYY-MM-DDTHH:MM; got {value!r}",
+        )
     if kind == "range":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number; got {value!r}"
+            return "E_NOT_A_NUMBER", f"must be a number; got {value!r}"
         start, end, step = range_bounds(question)
         low, high = min(start, end), max(start, end)
         if not (math.isfinite(value) and low <= value <= high):
-            return f"must be from {start:g} to {end:g}; got {value!r}"
+            return "E_RANGE", f"must be from {start:g} to {end:g}; got {value!r}"
         steps = (value - start) / step if step else 0.0
         if abs(steps - round(steps)) > 1e-9:
-            return f"must be {start:g} plus a multiple of {step:g}; got {value!r}"
+            return "E_NOT_ON_STEP", f"must be {start:g} plus a multiple of {step:g}; got {value!r}"
         return None
     if kind == "calculate":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            return f"a calculated value is text or a number; got {value!r}"
+            return "E_NOT_TEXT_OR_NUMBER", f"a calculated value is text or a number; got {value!r}"
         return None
-    return f"questions of type `{kind}` take no answer"  # pragma: no cover
+    return "E_ANSWER_TO_NOTE", f"questions of type `{kind}` take no answer"  # pragma: no cover
+
+
+def type_problem(question: Question, value: object) -> str | None:
+    """What is wrong with an answer to a time, datetime, range or calculate question: the
+    message of :func:`type_check`, or None."""
+    found = type_check(question, value)
+    return None if found is None else found[1]
 
 
 def _columns(choice: Choice) -> dict[str, object]:

@@ -3,13 +3,14 @@ that fit, and expressions that parse and look back only at earlier questions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import re
 from typing import Any, cast
 
 from toolkit._checks import did_you_mean
-from toolkit.errors import InstrumentError, Problem
+from toolkit.errors import InstrumentError
 from toolkit.instrument.located import Place, QInfo
 from toolkit.instrument.model import DONT_KNOW, ChoiceList, Question
 from toolkit.instrument.reading import NodeReader
@@ -209,13 +210,9 @@ class CrossChecks(NodeReader):
                     code="E_BARE_NAME",
                 )
         except InstrumentError as exc:
-            for problem in exc.problems:
-                fixed = Problem(
-                    problem.where or where,
-                    problem.message,
-                    problem.fix,
-                    place.question,
-                    problem.code or "E_EXPRESSION_SYNTAX",
+            for problem in exc.problems:  # E_EXPRESSION_SYNTAX, E_TOO_LONG, E_TOO_DEEP...
+                fixed = dataclasses.replace(
+                    problem, where=problem.where or where, field=place.question
                 )
                 self.problems.append((line or 0, fixed))
             # the names it refers to are still checked: both problems are reported, each with its fix

@@ -325,7 +325,10 @@ def load_codebook(path: str | Path) -> Codebook:
         raise InstrumentError(
             [
                 Problem(
-                    str(target), f"cannot read the codebook: {error.strerror}.", "Check the path."
+                    str(target),
+                    f"cannot read the codebook: {error.strerror}.",
+                    "Check the path.",
+                    code="E_UNREADABLE",
                 )
             ],
             source=str(target),

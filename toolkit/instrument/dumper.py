@@ -291,6 +291,7 @@ def dump_survey(survey: Survey, *, check: bool = True) -> str:
                         "the survey cannot be written as YAML without changing it "
                         "(it was probably built in Python with values the format cannot hold).",
                         "Build it with `loads_survey` or `load_survey` instead.",
+                        code="E_UNREPRESENTABLE",
                     )
                 ],
                 source=source,

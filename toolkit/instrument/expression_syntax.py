@@ -166,12 +166,16 @@ class _Token:
 
 
 class ParseFailure(Exception):
-    """Internal: a parse failure at a 0-based position (None: no position)."""
+    """Internal: a parse failure, with its message, fix and problem code (``E_EXPRESSION_SYNTAX``,
+    or ``E_TOO_DEEP`` for nesting beyond :data:`MAX_DEPTH`)."""
 
-    def __init__(self, message: str, fix: str | None = None) -> None:
+    def __init__(
+        self, message: str, fix: str | None = None, *, code: str = "E_EXPRESSION_SYNTAX"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.code = code
 
 
 _NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
@@ -378,6 +382,7 @@ class _Parser:
                 f"the expression is nested too deeply (more than {MAX_DEPTH} levels) "
                 f"{_at(self.peek.pos)}",
                 "Split it into simpler conditions.",
+                code="E_TOO_DEEP",
             )
         left = self.prefix()
         operators: list[str] = []
@@ -538,6 +543,7 @@ def parse_tree(text: str, paths: bool = False) -> tuple[Node, frozenset[str], bo
             raise ParseFailure(
                 f"the expression is nested too deeply (more than {MAX_DEPTH} levels)",
                 "Split it into simpler conditions.",
+                code="E_TOO_DEEP",
             )
         if isinstance(node, Reference):
             references.add(node.name)

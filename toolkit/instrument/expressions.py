@@ -183,7 +183,9 @@ def parse(text: str, *, where: str = "", paths: bool = False) -> Expression:
     ------
     InstrumentError
         With one :class:`~toolkit.errors.Problem` saying what is wrong at which character
-        (counted from 1).
+        (counted from 1). Its code is ``E_EXPRESSION_SYNTAX``, ``E_TOO_LONG`` (more than
+        :data:`MAX_LENGTH` characters), ``E_TOO_DEEP`` (more than :data:`MAX_DEPTH` levels) or
+        ``E_NOT_TEXT`` (``text`` is not a str).
 
     Notes
     -----
@@ -206,20 +208,27 @@ def parse(text: str, *, where: str = "", paths: bool = False) -> Expression:
       - cannot parse `${a} >`: expected a value after `>` at character 6 but found the end. ...
     """
     if not isinstance(text, str):
-        problem = Problem(where, f"an expression must be text; got {type(text).__name__}")
+        problem = Problem(
+            where,
+            f"an expression must be text; got {type(text).__name__}.",
+            "Pass it as text (str).",
+            code="E_NOT_TEXT",
+        )
         raise InstrumentError([problem])
     if len(text) > MAX_LENGTH:
         problem = Problem(
             where,
             f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}.",
             "Split it into simpler conditions.",
+            code="E_TOO_LONG",
         )
         raise InstrumentError([problem])
     try:
         return _parse_source(text, paths)
     except ParseFailure as failure:
         message = f"cannot parse `{_shown(text)}`: {failure.message}."
-        raise InstrumentError([Problem(where, message, failure.fix)]) from None
+        problem = Problem(where, message, failure.fix, code=failure.code)
+        raise InstrumentError([problem]) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,7 +413,9 @@ def evaluate(
         return _Evaluator(values, current, today).run(expr.root)
     except (ArithmeticError, RecursionError, ValueError, TypeError) as exc:  # pragma: no cover
         problem = Problem(
-            "", f"cannot evaluate `{_shown(expr.source)}`: {type(exc).__name__}: {exc}"
+            "",
+            f"cannot evaluate `{_shown(expr.source)}`: {type(exc).__name__}: {exc}",
+            code="E_EXPRESSION_EVALUATION",
         )
         raise InstrumentError([problem]) from exc
 

@@ -151,6 +151,7 @@ class BallotsMixin(StoreBase):
                         "this meeting takes ballots with a one-time ballot code only.",
                         "Enter the code printed on the ballot slip.",
                         "ballot_code",
+                        code="E_BALLOT_CODE_REQUIRED",
                     )
                 ]
             )
@@ -164,6 +165,7 @@ class BallotsMixin(StoreBase):
                         "unknown ballot code.",
                         "Check the code on the slip (8 letters and digits).",
                         "ballot_code",
+                        code="E_UNKNOWN_BALLOT_CODE",
                     )
                 ]
             )
@@ -187,6 +189,7 @@ class BallotsMixin(StoreBase):
                         "this ballot code has already been used.",
                         "Each code takes one ballot; ask the staff for a new slip.",
                         "ballot_code",
+                        code="E_BALLOT_CODE_USED",
                     )
                 ]
             )
@@ -259,6 +262,7 @@ class BallotsMixin(StoreBase):
                         f"ballot {submission.uuid}",
                         f"the answers or paradata cannot be stored as JSON ({error}).",
                         "Send texts, numbers and lists of texts only.",
+                        code="E_NOT_JSON",
                     )
                 ]
             ) from None

@@ -71,6 +71,7 @@ def check_payload(*values: Any, where: str) -> int:
                     f"内容过长（{size:,} 字节，上限 {MAX_BALLOT_BYTES:,}），未保存。 Too large to store "
                     f"({size:,} bytes of JSON; at most {MAX_BALLOT_BYTES:,}); nothing was saved.",
                     "请缩短文字后重试。 Shorten the texts and try again.",
+                    code="E_TOO_LARGE",
                 )
             ],
             source=where,
@@ -88,6 +89,7 @@ def _walk(value: Any, *, where: str, field: str | None, depth: int) -> None:
                     "was saved.",
                     "Send flat answers (lists of texts at most).",
                     field,
+                    code="E_TOO_DEEP",
                 )
             ],
             source=where,
@@ -117,6 +119,7 @@ def _check_text(text: str, *, where: str, field: str | None) -> None:
                 f"stored ({code}); nothing was saved.",
                 "请删除该字符后重试。 Remove it and try again.",
                 None if field is None else _printable(field),
+                code="E_BAD_CHARACTER",
             )
         ],
         source=where,

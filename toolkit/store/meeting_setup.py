@@ -106,7 +106,14 @@ def load_instrument(path: str | Path) -> Survey:
 
         return load_survey(source)
     raise InstrumentError(
-        [Problem(str(source), "an instrument is a .yaml/.yml or .xlsx file.", "Pick one.")]
+        [
+            Problem(
+                str(source),
+                "an instrument is a .yaml/.yml or .xlsx file.",
+                "Pick one.",
+                code="E_FILE_TYPE",
+            )
+        ]
     )
 
 
@@ -131,16 +138,26 @@ def _parse_subjects(values: Sequence[Any], problems: list[Problem]) -> tuple[Sub
                     f"the subject id `{ident}` must be lowercase letters, digits and _ , starting "
                     "with a letter (e.g. wuye).",
                     "Write --subject wuye=物业公司.",
+                    code="E_BAD_ID",
                 )
             )
             continue
         if not label:
             problems.append(
-                Problem(where, f"subject `{ident}` has no label.", f"Write --subject {ident}=名称.")
+                Problem(
+                    where,
+                    f"subject `{ident}` has no label.",
+                    f"Write --subject {ident}=名称.",
+                    code="E_EMPTY_VALUE",
+                )
             )
             continue
         if any(s.id == ident for s in subjects):
-            problems.append(Problem(where, f"subject `{ident}` is given twice.", "Keep one."))
+            problems.append(
+                Problem(
+                    where, f"subject `{ident}` is given twice.", "Keep one.", code="E_DUPLICATE_ID"
+                )
+            )
             continue
         subjects.append(Subject(ident, label, None if english is None else str(english)))
     return tuple(subjects)
@@ -157,6 +174,7 @@ def _check_subjects(survey: Survey, subjects: Sequence[Subject], problems: list[
                     f"instrument `{survey.id}` cannot take subjects: it has no per-subject rating "
                     "grid (per_subject: true).",
                     "Leave out --subject, or choose an instrument that rates subjects.",
+                    code="E_UNEXPECTED_SUBJECT",
                 )
             )
     elif grids and not subjects:
@@ -166,6 +184,7 @@ def _check_subjects(survey: Survey, subjects: Sequence[Subject], problems: list[
                 f"instrument `{survey.id}` rates each subject (grid `{grids[0]}`), so the meeting "
                 "needs at least one.",
                 "Add --subject wuye=物业公司 (one per evaluated subject).",
+                code="E_MISSING_SUBJECT",
             )
         )
     for subject in subjects:
@@ -179,6 +198,7 @@ def _check_subjects(survey: Survey, subjects: Sequence[Subject], problems: list[
                     f"the subject id makes the variable `{clash[0].name}`, which the instrument "
                     "already has.",
                     "Choose another subject id.",
+                    code="E_DUPLICATE_VARIABLE",
                 )
             )
 
@@ -194,6 +214,7 @@ def _check_numbers(
                 Problem(
                     f"option --{name.replace('_', '-')}",
                     f"must be a whole number from 0 to {high}; got {value!r}.",
+                    code="E_NOT_AN_INTEGER",
                 )
             )
 
@@ -203,7 +224,12 @@ def _check_rule(kind: str, rule: str | None, members: int | None, problems: list
         return
     if kind != "evaluation":
         problems.append(
-            Problem("option --rule", f"a {kind} meeting has no verdict.", "Leave out --rule.")
+            Problem(
+                "option --rule",
+                f"a {kind} meeting has no verdict.",
+                "Leave out --rule.",
+                code="E_OPTION_NOT_FOR_KIND",
+            )
         )
     elif rule not in MEETING_RULES:
         from toolkit._checks import did_you_mean
@@ -213,6 +239,7 @@ def _check_rule(kind: str, rule: str | None, members: int | None, problems: list
                 "option --rule",
                 f"unknown rule `{rule}`.{_rule_hint(rule, did_you_mean)}",
                 f"Choose one of: {', '.join(MEETING_RULES)}.",
+                code="E_BAD_OPTION",
             )
         )
     elif rule == "majority_of_members" and not members:
@@ -221,6 +248,7 @@ def _check_rule(kind: str, rule: str | None, members: int | None, problems: list
                 "option --rule majority_of_members",
                 "the majority of all members needs the number of members.",
                 "Add --members N.",
+                code="E_MISSING_MEMBERS",
             )
         )
 
@@ -286,6 +314,7 @@ def plan_meeting(
                 "option --id",
                 f"`{meeting_id}` is not a usable meeting id.",
                 "Use letters, digits, - _ and . (e.g. wlq-2026-03-eval), at most 100 characters.",
+                code="E_BAD_ID",
             )
         )
     elif store is not None and _meeting_exists(store, meeting_id):
@@ -294,6 +323,7 @@ def plan_meeting(
                 "option --id",
                 f"meeting `{meeting_id}` already exists.",
                 f"Choose another id, or change it with `sanhui meeting edit {meeting_id}`.",
+                code="E_MEETING_EXISTS",
             )
         )
     if kind not in MEETING_KINDS:
@@ -304,10 +334,11 @@ def plan_meeting(
                 "option --kind",
                 f"unknown kind `{kind}`.{did_you_mean(str(kind), MEETING_KINDS)}",
                 "Choose hearing, coordination or evaluation.",
+                code="E_BAD_OPTION",
             )
         )
     if not isinstance(title, str) or not title.strip():
-        problems.append(Problem("option --title", "the title is empty.", "Write the title."))
+        problems.append(_empty_title())
     when = _parse_date(date, problems)
     survey: Survey | None = None
     if isinstance(instrument, Survey):
@@ -325,6 +356,7 @@ def plan_meeting(
                     "option --instrument",
                     f"instrument `{survey.id}` is for {survey.settings.kind} meetings, not {kind}.",
                     f"Use --kind {survey.settings.kind} or another instrument.",
+                    code="E_WRONG_KIND",
                 )
             )
         _check_subjects(survey, subject_list, problems)
@@ -332,7 +364,14 @@ def plan_meeting(
             _check_stored_instrument(store, survey, problems)
     _check_numbers({"members": members, "ballots_issued": ballots_issued, "codes": codes}, problems)
     if isinstance(codes, int) and codes > _MAX_CODES:
-        problems.append(Problem("option --codes", f"at most {_MAX_CODES} codes per meeting."))
+        problems.append(
+            Problem(
+                "option --codes",
+                f"at most {_MAX_CODES} codes per meeting; got {codes}.",
+                f"Ask for {_MAX_CODES} or fewer.",
+                code="E_RANGE",
+            )
+        )
     _check_rule(kind, rule, members, problems)
     frame = None
     if roster is not None:
@@ -360,6 +399,12 @@ def plan_meeting(
     )
 
 
+def _empty_title() -> Problem:
+    return Problem(
+        "option --title", "the title is empty.", "Write the title.", code="E_EMPTY_VALUE"
+    )
+
+
 def _meeting_exists(store: Store, meeting_id: str) -> bool:
     with store._tx(write=False) as connection:
         row = connection.execute(
@@ -375,7 +420,12 @@ def _parse_date(value: str | dt.date | None, problems: list[Problem]) -> dt.date
         return dt.date.fromisoformat(str(value))
     except ValueError:
         problems.append(
-            Problem("option --date", f"`{value}` is not a date.", "Write it as 2026-03-15.")
+            Problem(
+                "option --date",
+                f"`{value}` is not a date.",
+                "Write it as 2026-03-15.",
+                code="E_NOT_A_DATE",
+            )
         )
         return None
 
@@ -392,6 +442,7 @@ def _check_stored_instrument(store: Store, survey: Survey, problems: list[Proble
                 f"instrument `{survey.id}` version {survey.version!r} is already stored with "
                 "other content.",
                 "Give the changed instrument a new `version` in its settings.",
+                code="E_VERSION_CONFLICT",
             )
         )
 
@@ -515,7 +566,12 @@ def edit_meeting(store: Store, meeting_id: str, **changes: Any) -> Meeting:
     unknown = [k for k in changes if k not in EDITABLE]
     for name in unknown:
         problems.append(
-            Problem(f"field `{name}`", "cannot be edited.", f"Editable: {', '.join(EDITABLE)}.")
+            Problem(
+                f"field `{name}`",
+                "cannot be edited.",
+                f"Editable: {', '.join(EDITABLE)}.",
+                code="E_UNKNOWN_FIELD",
+            )
         )
     meeting = store.meeting(meeting_id)
     settings = meeting_settings(store, meeting_id)
@@ -523,7 +579,7 @@ def edit_meeting(store: Store, meeting_id: str, **changes: Any) -> Meeting:
     values: dict[str, Any] = {}
     if changes.get("title") is not None:
         if not str(changes["title"]).strip():
-            problems.append(Problem("option --title", "the title is empty.", "Write the title."))
+            problems.append(_empty_title())
         values["title"] = str(changes["title"]).strip()
     if changes.get("date") is not None:
         values["date"] = _parse_date(changes["date"], problems)

@@ -255,10 +255,20 @@ def read_roster(
     try:
         size = source.stat().st_size
     except OSError as error:
-        failed = Problem(name, f"cannot read the roster ({error.strerror}).", "Check the path.")
+        failed = Problem(
+            name,
+            f"cannot read the roster ({error.strerror}).",
+            "Check the path.",
+            code="E_UNREADABLE",
+        )
         return Roster(_frame([]), (failed,), name)
     if size > _MAX_BYTES:
-        too_big = Problem(name, f"the roster is larger than {_MAX_BYTES:,} bytes.", "Split it.")
+        too_big = Problem(
+            name,
+            f"the roster is larger than {_MAX_BYTES:,} bytes.",
+            "Split it.",
+            code="E_TOO_LARGE",
+        )
         return Roster(_frame([]), (too_big,), name)
     suffix = source.suffix.lower()
     problem: Problem | None
@@ -269,7 +279,12 @@ def read_roster(
         rows, problem = _csv_rows(source)
         place = name
     else:
-        problem = Problem(name, "a roster is an .xlsx or .csv file.", "Save it as .xlsx or .csv.")
+        problem = Problem(
+            name,
+            "a roster is an .xlsx or .csv file.",
+            "Save it as .xlsx or .csv.",
+            code="E_FILE_TYPE",
+        )
         rows = []
         place = name
     if problem is not None:
@@ -288,7 +303,10 @@ def _xlsx_rows(path: Path) -> tuple[str, list[tuple[Any, ...]], Problem | None]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as error:
-        return "", [], Problem(path.name, f"not an Excel workbook ({error}).", "Save it as .xlsx.")
+        problem = Problem(
+            path.name, f"not an Excel workbook ({error}).", "Save it as .xlsx.", code="E_NOT_XLSX"
+        )
+        return "", [], problem
     try:
         sheet = book[ROSTER_SHEET] if ROSTER_SHEET in book.sheetnames else book.worksheets[0]
         rows = [tuple(r) for r in sheet.iter_rows(max_row=_MAX_ROWS + 2, values_only=True)]
@@ -301,7 +319,9 @@ def _csv_rows(path: Path) -> tuple[list[tuple[Any, ...]], Problem | None]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        return [], Problem(path.name, "the file is not UTF-8 text.", "Save it as CSV UTF-8.")
+        return [], Problem(
+            path.name, "the file is not UTF-8 text.", "Save it as CSV UTF-8.", code="E_NOT_UTF8"
+        )
     rows = [tuple(r) for r in csv.reader(text.splitlines())]
     return rows[: _MAX_ROWS + 2], None
 
@@ -349,7 +369,14 @@ def _check_rows(
 ) -> Roster:
     problems: list[Problem] = []
     if not rows:
-        problems.append(Problem(place, "the roster is empty.", "Fill in the template's columns."))
+        problems.append(
+            Problem(
+                place,
+                "the roster is empty.",
+                "Fill in the template's columns.",
+                code="E_EMPTY_FILE",
+            )
+        )
         return Roster(_frame([]), tuple(problems), source)
     keys: dict[int, str] = {}
     for index, cell in enumerate(rows[0]):
@@ -361,21 +388,37 @@ def _check_rows(
         if key is None:
             words = {w: c.header for c in ROSTER_COLUMNS for w in (c.header, c.zh, c.en)}
             close = difflib.get_close_matches(text, list(words), n=1, cutoff=0.5)
-            hint = f" Did you mean `{words[close[0]]}`?" if close else ""
+            hint = f"Did you mean `{words[close[0]]}`? " if close else ""
             problems.append(
-                Problem(where, f"unknown column `{text}`.{hint}", "Use the template's headers.")
+                Problem(
+                    where,
+                    f"unknown column `{text}`.",
+                    f"{hint}Use the template's headers.",
+                    code="E_UNKNOWN_COLUMN",
+                )
             )
         elif key in keys.values():
-            problems.append(Problem(where, f"column `{text}` appears twice.", "Keep one."))
+            problems.append(
+                Problem(
+                    where, f"column `{text}` appears twice.", "Keep one.", code="E_DUPLICATE_COLUMN"
+                )
+            )
         else:
             keys[index] = key
     if "name" not in keys.values():
         problems.append(
-            Problem(f"{place}, row 1", "no column `姓名 name`.", "Use the roster template.")
+            Problem(
+                f"{place}, row 1",
+                "no column `姓名 name`.",
+                "Use the roster template.",
+                code="E_MISSING_COLUMN",
+            )
         )
         return Roster(_frame([]), tuple(problems), source)
     if len(rows) > _MAX_ROWS + 1:
-        problems.append(Problem(place, f"more than {_MAX_ROWS} rows.", "Split the roster."))
+        problems.append(
+            Problem(place, f"more than {_MAX_ROWS} rows.", "Split the roster.", code="E_TOO_LARGE")
+        )
     lookups = {key: _lookup(entries) for key, entries in vocabulary.items()}
     records: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -396,7 +439,12 @@ def _check_rows(
         record["household_id"] = values.get("household_id")
         if values.get("name") is None:
             problems.append(
-                Problem(locate("name"), "the name is empty.", "Write the person's name (姓名).")
+                Problem(
+                    locate("name"),
+                    "the name is empty.",
+                    "Write the person's name (姓名).",
+                    code="E_EMPTY_VALUE",
+                )
             )
         for key, lookup in lookups.items():
             value = values.get(key)
@@ -406,12 +454,13 @@ def _check_rows(
             if code is None:
                 labels = [label for _c, label, _e in vocabulary[key]]
                 close = difflib.get_close_matches(value, labels, n=1, cutoff=0.5)
-                hint = f" Did you mean `{close[0]}`?" if close else ""
+                hint = f"Did you mean `{close[0]}`?" if close else ""
                 problems.append(
                     Problem(
                         locate(key),
-                        f"unknown {_ROLE_WORDS[key]} `{value}`.{hint}",
-                        None if hint else f"Choose one of: {'、'.join(labels)}.",
+                        f"unknown {_ROLE_WORDS[key]} `{value}`.",
+                        hint or f"Choose one of: {'、'.join(labels)}.",
+                        code="E_NOT_A_CHOICE",
                     )
                 )
             record[key] = code
@@ -424,7 +473,10 @@ def _check_rows(
             else:
                 problems.append(
                     Problem(
-                        locate("party_member"), f"`{party}` is not 是 or 否.", "Write 是 or 否."
+                        locate("party_member"),
+                        f"`{party}` is not 是 or 否.",
+                        "Write 是 or 否.",
+                        code="E_NOT_A_BOOLEAN",
                     )
                 )
         year_text = values.get("birth_year")
@@ -436,6 +488,7 @@ def _check_rows(
                         locate("birth_year"),
                         f"bad age: `{year_text}` is not a year.",
                         "Write a four-digit year such as 1958.",
+                        code="E_NOT_A_YEAR",
                     )
                 )
             elif not 16 <= when.year - year <= 110:
@@ -445,6 +498,7 @@ def _check_rows(
                         f"bad age: born {year} makes {when.year - year} years old on "
                         f"{when.isoformat()}.",
                         "Check the year; members are 16 to 110 years old.",
+                        code="E_IMPLAUSIBLE_AGE",
                     )
                 )
             else:
@@ -457,6 +511,7 @@ def _check_rows(
                             f"bad age: born {year} ({when.year - year} years old) is not in the "
                             f"age band `{values.get('age_band')}`.",
                             "Correct the birth year or the age band.",
+                            code="E_AGE_BAND_MISMATCH",
                         )
                     )
         name = values.get("name")
@@ -471,6 +526,7 @@ def _check_rows(
                         + (f" in room `{room}`" if room else "")
                         + f" is already on row {seen[person]}.",
                         "Delete the repeated row, or add the room (房号) to tell them apart.",
+                        code="E_DUPLICATE_PERSON",
                     )
                 )
             else:
@@ -478,7 +534,11 @@ def _check_rows(
         if len(problems) == before:
             records.append(record)
     if not records and not problems:
-        problems.append(Problem(place, "the roster has nobody on it.", "Add one row per person."))
+        problems.append(
+            Problem(
+                place, "the roster has nobody on it.", "Add one row per person.", code="E_NO_PEOPLE"
+            )
+        )
     return Roster(_frame(records), tuple(problems), source)
 
 
