@@ -493,3 +493,15 @@ def test_values_is_the_deprecated_name_of_labels(store: Store, tmp_path: Path) -
     assert old[0].read_text(encoding="utf-8") == new[0].read_text(encoding="utf-8")
     with raises_code(ParameterError, "E_OPTION", argument="labels"):
         export_responses(store, tmp_path / "bad.csv", meeting="m1", labels="labels")  # type: ignore[arg-type]
+
+
+def test_xlsx_texts_that_differ_only_after_a_nul_keep_their_own_cells() -> None:
+    """pandas 3.0 hashes a string up to its first NUL, so factorizing ["", "\\x00="] gave one
+    value for both (found by the property above at the pandas floor)."""
+    texts = ["", "\x00=", "a\x00b", "a\x00c", "ab"]  # all text: pandas' string hash table
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_xlsx(
+            {"s": pd.DataFrame({"t": pd.Series(texts, dtype=object)})}, Path(tmp) / "t.xlsx"
+        )
+        back = [r[0] for r in openpyxl.load_workbook(path)["s"].iter_rows(values_only=True)]
+    assert back == ["t", None, "'=", "ab", "ac", "ab"]

@@ -243,12 +243,24 @@ def _column_cells(series: pd.Series, letter: str) -> tuple[np.ndarray, np.ndarra
         codes = np.arange(len(values))
         cells = [_any_cell(v, start) for v in values]
     else:  # text, booleans
+        if not pd.api.types.is_bool_dtype(dtype):
+            series = _without_illegal(series)
         codes, distinct = pd.factorize(series, use_na_sentinel=True)
         if pd.api.types.is_bool_dtype(dtype):
             distinct = [bool(v) for v in distinct]
         cells = _cells(list(np.asarray(distinct, dtype=object)), start)
     cells.append("")
     return np.asarray(codes, dtype=np.intp), np.array(cells, dtype=object)
+
+
+def _without_illegal(series: pd.Series) -> pd.Series:
+    """Text without the characters XML does not allow, dropped before factorizing: pandas 3.0
+    hashes a string only up to its first NUL, so ``"\x00="`` and ``""`` would share one cell."""
+    values = series.to_numpy(dtype=object)
+    if not _ILLEGAL_XML.search("".join(v for v in values if isinstance(v, str))):
+        return series
+    cleaned = [_ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in values]
+    return pd.Series(cleaned, index=series.index, dtype=object)
 
 
 def _any_cell(value: Any, start: str) -> str:
