@@ -436,9 +436,9 @@ def _type_problem(survey: Survey, variable: Variable, value: object) -> tuple[st
             f"an empty answer ({value!r}) is not stored; leave the variable out when unanswered",
         )
     if kind in ("time", "datetime", "range", "calculate"):
-        from toolkit.instrument.answers_xlsform import type_check
+        from toolkit.instrument.answers_xlsform import type_problem
 
-        return type_check(question, value)
+        return type_problem(question, value)
     if kind in ("single", "grid"):
         scale = _scale(survey, question)
         codes = list(scale.values)

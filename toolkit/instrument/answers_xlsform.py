@@ -19,7 +19,7 @@ Examples
 --------
 >>> from toolkit.instrument.model import Question, Text
 >>> type_problem(Question("t", "time", Text("时间")), "25:00")
-"must be a time written HH:MM or HH:MM:SS; got '25:00'"
+('E_NOT_A_TIME', "must be a time written HH:MM or HH:MM:SS; got '25:00'")
 >>> range_bounds(Question("r", "range", Text("分"), parameters="start=0 end=5 step=0.5"))
 (0.0, 5.0, 0.5)
 """
@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from toolkit.instrument.expressions import evaluate, is_true, parse, to_string
 from toolkit.instrument.model import Choice, ChoiceList, Question, Survey
 
-__all__ = ["calculate", "offered", "range_bounds", "type_check", "type_problem"]
+__all__ = ["calculate", "offered", "range_bounds", "type_problem"]
 
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
 _PARAM = re.compile(r"(start|end|step)\s*=\s*(-?[0-9]+(?:\.[0-9]+)?)")
@@ -46,12 +46,12 @@ def range_bounds(question: Question) -> tuple[float, float, float]:
     return found.get("start", 1.0), found.get("end", 10.0), found.get("step", 1.0)
 
 
-def type_check(question: Question, value: object) -> tuple[str, str] | None:
+def type_problem(question: Question, value: object) -> tuple[str, str] | None:
     """What is wrong with an answer to a time, datetime, range or calculate question, as
     ``(code, message)`` (the code of its :class:`~toolkit.errors.Problem`), or None.
 
     >>> from toolkit.instrument.model import Text
-    >>> type_check(Question("r", "range", Text("分"), parameters="start=0 end=5"), 7)
+    >>> type_problem(Question("r", "range", Text("分"), parameters="start=0 end=5"), 7)
     ('E_RANGE', 'must be from 0 to 5; got 7')
     """
     kind = question.type
@@ -86,13 +86,6 @@ def type_check(question: Question, value: object) -> tuple[str, str] | None:
             return "E_NOT_TEXT_OR_NUMBER", f"a calculated value is text or a number; got {value!r}"
         return None
     return "E_ANSWER_TO_NOTE", f"questions of type `{kind}` take no answer"  # pragma: no cover
-
-
-def type_problem(question: Question, value: object) -> str | None:
-    """What is wrong with an answer to a time, datetime, range or calculate question: the
-    message of :func:`type_check`, or None."""
-    found = type_check(question, value)
-    return None if found is None else found[1]
 
 
 def _columns(choice: Choice) -> dict[str, object]:
